@@ -1,0 +1,74 @@
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import formbody from '@fastify/formbody'
+import sensible from '@fastify/sensible'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { AppConfig } from './config.ts'
+import type { ProviderMetadata } from './oidc/discovery.ts'
+import helmetPlugin from './plugins/external/helmet.ts'
+import staticPlugin from './plugins/external/static.ts'
+import sessionPlugin from './plugins/external/session.ts'
+import csrfPlugin from './plugins/external/csrf.ts'
+import viewPlugin from './plugins/external/view.ts'
+import dbPlugin from './plugins/app/db.ts'
+import authPlugin from './plugins/app/auth.ts'
+import oidcPlugin from './plugins/app/oidc.ts'
+import errorsPlugin from './plugins/app/errors.ts'
+import homeRoutes from './routes/home.ts'
+import userRoutes from './routes/user/index.ts'
+import pollsRoutes from './routes/polls/index.ts'
+import adminRoutes from './routes/admin/index.ts'
+import oidcRoutes from './routes/oidc/index.ts'
+import './types.ts'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+export interface BuildOptions {
+  /** The provider's metadata, discovered once before the app is built (see src/oidc/discovery.ts). */
+  providerMetadata: ProviderMetadata
+  /** True when the built-in development provider is in use: pages say so. */
+  devProvider?: boolean
+  /** Pino options (level, transport); false silences the app. Request URLs are always redacted. */
+  logger?: false | { level?: string, transport?: unknown }
+}
+
+// The callback's query carries the authorization code: log the path, never the query string.
+function requestSerializer (req: { method: string, url: string, id: string }) {
+  const queryAt = req.url.indexOf('?')
+  return { id: req.id, method: req.method, url: queryAt === -1 ? req.url : `${req.url.slice(0, queryAt)}?…` }
+}
+
+/** The whole app as one Fastify instance; tests build exactly what production runs. */
+export async function buildApp (config: AppConfig, options: BuildOptions): Promise<FastifyInstance> {
+  const { clientId, clientSecret } = config.oidc
+  if (clientId === undefined || clientSecret === undefined) throw new Error('buildApp needs OIDC client credentials')
+
+  const app = Fastify({
+    logger: options.logger === false ? false : { level: config.logLevel, ...options.logger, serializers: { req: requestSerializer } } as FastifyServerOptions['logger'],
+    trustProxy: false,
+    bodyLimit: 64 * 1024,
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: true, allErrors: false } }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.decorate('config', config)
+  await app.register(sensible)
+  await app.register(helmetPlugin, { providerOrigin: new URL(options.providerMetadata.authorization_endpoint).origin })
+  await app.register(formbody, { bodyLimit: 16 * 1024 })
+  await app.register(staticPlugin, { publicDir: join(root, 'public') })
+  await app.register(sessionPlugin)
+  await app.register(csrfPlugin)
+  await app.register(viewPlugin, { templatesDir: join(root, 'templates'), devProvider: options.devProvider ?? false })
+  await app.register(dbPlugin)
+  await app.register(authPlugin)
+  await app.register(oidcPlugin, { metadata: options.providerMetadata, clientId, clientSecret })
+  await app.register(errorsPlugin)
+
+  await app.register(homeRoutes)
+  await app.register(userRoutes, { prefix: '/user' })
+  await app.register(pollsRoutes, { prefix: '/polls' })
+  await app.register(adminRoutes, { prefix: '/admin' })
+  await app.register(oidcRoutes, { prefix: '/oidc' })
+  return app
+}

@@ -1,0 +1,151 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { hkdfSync, randomBytes } from 'node:crypto'
+import { parse as parseDotenv } from 'dotenv'
+
+/** Everything the app reads from its environment, parsed and validated once at start. */
+export interface AppConfig {
+  nodeEnv: 'development' | 'production' | 'test'
+  host: string
+  port: number
+  /** Public base URL without a trailing slash; redirect URIs are built from it. */
+  appUrl: string
+  secureCookies: boolean
+  databaseUrl: string
+  /** 32-byte key for @fastify/secure-session, derived from SESSION_SECRET (random per start in development). */
+  sessionKey: Buffer
+  sessionSecretIsEphemeral: boolean
+  logLevel: string
+  oidc: {
+    /** Unset means "start the built-in development provider" (never in production). */
+    baseUrl?: string
+    clientId?: string
+    clientSecret?: string
+    projectId: string
+    scopes: string
+    /** Allowed clock skew when checking exp/iat, in seconds. */
+    clockToleranceSeconds: number
+    /** Timeout for every call to the provider, in milliseconds. */
+    httpTimeoutMs: number
+  }
+}
+
+export class ConfigError extends Error {
+  constructor (readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+/** Process environment wins over `.env`, as with python-dotenv in the seed. */
+export function readEnv (envFile = '.env', env: Env = process.env): Env {
+  if (!existsSync(envFile)) return { ...env }
+  const fromFile = parseDotenv(readFileSync(envFile))
+  return { ...fromFile, ...env }
+}
+
+const OIDC_KEYS = ['OIDC_OP_BASE_URL', 'OIDC_RP_CLIENT_ID', 'OIDC_RP_CLIENT_SECRET', 'ZITADEL_PROJECT'] as const
+
+export function parseConfig (env: Env): AppConfig {
+  const problems: string[] = []
+  const value = (key: string): string | undefined => {
+    const v = env[key]?.trim()
+    return v === '' ? undefined : v
+  }
+
+  const nodeEnvRaw = value('NODE_ENV') ?? 'development'
+  let nodeEnv: AppConfig['nodeEnv'] = 'development'
+  if (nodeEnvRaw === 'production' || nodeEnvRaw === 'test' || nodeEnvRaw === 'development') nodeEnv = nodeEnvRaw
+  else problems.push(`NODE_ENV must be development, production or test (got "${nodeEnvRaw}")`)
+  const production = nodeEnv === 'production'
+
+  const port = parseInteger(value('PORT') ?? '8000', 'PORT', 0, 65535, problems)
+  const host = value('HOST') ?? (production ? '0.0.0.0' : '127.0.0.1')
+
+  let appUrl = `http://localhost:${port}`
+  const appUrlRaw = value('APP_URL')
+  if (appUrlRaw !== undefined) {
+    const url = parseUrl(appUrlRaw, 'APP_URL', problems)
+    if (url && url.pathname !== '/') problems.push('APP_URL must be an origin without a path (e.g. https://polls.example.com)')
+    if (url) appUrl = url.origin
+  }
+
+  const sessionSecret = value('SESSION_SECRET')
+  if (sessionSecret !== undefined && sessionSecret.length < 32) {
+    problems.push('SESSION_SECRET must be at least 32 characters (try: openssl rand -base64 48)')
+  }
+  if (production && sessionSecret === undefined) problems.push('SESSION_SECRET is required in production')
+
+  const baseUrlRaw = value('OIDC_OP_BASE_URL')
+  const baseUrl = baseUrlRaw === undefined ? undefined : parseUrl(baseUrlRaw, 'OIDC_OP_BASE_URL', problems)?.href.replace(/\/$/, '')
+  const clientId = value('OIDC_RP_CLIENT_ID')
+  const clientSecret = value('OIDC_RP_CLIENT_SECRET')
+  const projectId = value('ZITADEL_PROJECT')
+  const anyOidc = OIDC_KEYS.some((k) => value(k) !== undefined)
+  if (production || anyOidc) {
+    // Half a provider configuration is a mistake, not a request for the development provider.
+    for (const key of OIDC_KEYS) {
+      if (value(key) === undefined) {
+        problems.push(production
+          ? `${key} is required in production (the built-in development provider never runs there)`
+          : `${key} is required when any of ${OIDC_KEYS.join(', ')} is set`)
+      }
+    }
+  }
+
+  const scopes = value('OIDC_RP_SCOPES') ?? 'openid email profile'
+  if (!scopes.split(/\s+/).includes('openid')) problems.push('OIDC_RP_SCOPES must include "openid"')
+
+  const databaseUrl = value('DATABASE_URL') ?? 'data/polls.db'
+  const logLevel = value('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'warn' : 'info')
+  const timeoutMs = parseInteger(value('OIDC_HTTP_TIMEOUT_MS') ?? '5000', 'OIDC_HTTP_TIMEOUT_MS', 100, 120000, problems)
+
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  return {
+    nodeEnv,
+    host,
+    port,
+    appUrl,
+    secureCookies: appUrl.startsWith('https:'),
+    databaseUrl,
+    sessionKey: sessionSecret === undefined ? randomBytes(32) : deriveSessionKey(sessionSecret),
+    sessionSecretIsEphemeral: sessionSecret === undefined,
+    logLevel,
+    oidc: {
+      baseUrl,
+      clientId,
+      clientSecret,
+      projectId: projectId ?? 'polls-dev',
+      scopes,
+      clockToleranceSeconds: 30,
+      httpTimeoutMs: timeoutMs
+    }
+  }
+}
+
+/** A fast, deterministic KDF is enough: SESSION_SECRET is required to be long and random already. */
+export function deriveSessionKey (secret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'polls', 'secure-session-v1', 32))
+}
+
+function parseInteger (raw: string, key: string, min: number, max: number, problems: string[]): number {
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    problems.push(`${key} must be a whole number from ${min} to ${max} (got "${raw}")`)
+    return min
+  }
+  return n
+}
+
+function parseUrl (raw: string, key: string, problems: string[]): URL | undefined {
+  try {
+    const url = new URL(raw)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)')
+    return url
+  } catch {
+    problems.push(`${key} must be an http(s) URL (got "${raw}")`)
+    return undefined
+  }
+}

@@ -1,0 +1,43 @@
+import { eq, sql } from 'drizzle-orm'
+import type { Db } from './client.ts'
+import { users, type Role, type User } from './schema.ts'
+
+export interface ProfileFromProvider {
+  sub: string
+  username: string
+  email: string
+  firstName: string
+  lastName: string
+  role: Role
+}
+
+export function createUserQueries (db: Db) {
+  const byIdStmt = db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare()
+  const bySubStmt = db.select().from(users).where(eq(users.sub, sql.placeholder('sub'))).prepare()
+
+  return {
+    userById (id: number): User | undefined {
+      return byIdStmt.get({ id })
+    },
+
+    userBySub (sub: string): User | undefined {
+      return bySubStmt.get({ sub })
+    },
+
+    /**
+     * Creates the account on first login and refreshes profile and role at every login,
+     * so a promotion or demotion at the provider takes effect at once.
+     */
+    recordLogin (profile: ProfileFromProvider, at = new Date()): User {
+      const { sub, ...fields } = profile
+      const row = db.insert(users)
+        .values({ sub, ...fields, lastLogin: at, dateJoined: at })
+        .onConflictDoUpdate({ target: users.sub, set: { ...fields, lastLogin: at } })
+        .returning()
+        .get()
+      return row
+    }
+  }
+}
+
+export type UserQueries = ReturnType<typeof createUserQueries>

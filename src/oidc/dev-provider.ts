@@ -1,0 +1,257 @@
+/// <reference path="./oidc-provider.d.ts" />
+// Built-in DEVELOPMENT OpenID Connect provider (oidc-provider 9) on loopback. Used when no real
+// provider (ZITADEL) is configured, and by tests as a real provider. Issues ZITADEL-shaped claims.
+import { randomBytes } from 'node:crypto'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
+import Provider, { type Adapter, type AdapterPayload, type Configuration, type Grant, type KoaContextWithOIDC } from 'oidc-provider'
+import { defaultDevUsers, type DevUser } from './dev-users.js'
+
+export interface DevClient { clientId: string; clientSecret: string; redirectUris: string[]; postLogoutRedirectUris: string[] }
+export interface DevProviderOptions {
+  host?: string
+  port?: number
+  projectId: string
+  clients: DevClient[]
+  users?: DevUser[]
+  idTokenSigningAlg?: 'RS256' | 'ES256'
+  rolesInIdToken?: boolean
+}
+export interface DevProvider {
+  issuer: string
+  users: Map<string, DevUser>
+  close(): Promise<void>
+}
+
+// ZITADEL keys each role's grant by the granting organisation: { role: { orgId: orgDomain } }.
+const ORG_ID = 'dev-org'
+const ORG_DOMAIN = 'dev.localhost'
+const BODY_LIMIT = 10 * 1024
+const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest'])
+
+const esc = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c)
+
+const STYLE = `body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1f2328;margin:0;padding:2rem 1rem}
+main{max-width:28rem;margin:0 auto;background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.15);padding:1.5rem}
+h1{font-size:1.3rem;margin:0 0 .75rem}.warn{background:#fff4ce;border:1px solid #e6c200;border-radius:6px;padding:.6rem .8rem;font-size:.9rem}
+form{margin:.5rem 0}button{width:100%;text-align:left;padding:.7rem .9rem;border:1px solid #c9ced6;border-radius:6px;background:#fff;font:inherit;cursor:pointer}
+button:hover{background:#eef3ff;border-color:#4c7cf3}button.primary{background:#2f5fd0;color:#fff;text-align:center}
+button.link{border:0;background:none;color:#555;text-align:center;text-decoration:underline}small{color:#57606a}`
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${esc(title)}</title><style>${STYLE}</style></head><body><main><h1>${esc(title)}</h1>
+<p class="warn">Built-in <strong>DEVELOPMENT</strong> OpenID Connect provider. Not for production: anyone can sign in as any listed user, without a password.</p>
+${body}</main></body></html>`
+}
+
+function send(res: ServerResponse, status: number, html: string): void {
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+  })
+  res.end(html)
+}
+
+/** Per-provider in-memory store; oidc-provider's built-in one prints a warning at every start. */
+function memoryAdapter(): (model: string) => Adapter {
+  const store = new Map<string, { payload: AdapterPayload; exp: number }>()
+  const get = (key: string): AdapterPayload | undefined => {
+    const e = store.get(key)
+    if (e && e.exp <= Date.now()) store.delete(key)
+    return e && e.exp > Date.now() ? e.payload : undefined
+  }
+  const findBy = (prefix: string, field: 'uid' | 'userCode', value: string): AdapterPayload | undefined => {
+    for (const key of store.keys()) if (key.startsWith(prefix)) { const p = get(key); if (p?.[field] === value) return p }
+    return undefined
+  }
+  return (model) => {
+    const key = (id: string): string => `${model}:${id}`
+    return {
+      async upsert(id, payload, expiresIn) { store.set(key(id), { payload, exp: expiresIn ? Date.now() + expiresIn * 1000 : Infinity }) },
+      async find(id) { return get(key(id)) },
+      async findByUid(uid) { return findBy('Session:', 'uid', uid) },
+      async findByUserCode(code) { return findBy(`${model}:`, 'userCode', code) },
+      async consume(id) { const p = get(key(id)); if (p) p.consumed = Math.floor(Date.now() / 1000) },
+      async destroy(id) { store.delete(key(id)) },
+      async revokeByGrantId(grantId) {
+        for (const [k, e] of store) if (GRANTABLE.has(k.slice(0, k.indexOf(':'))) && e.payload.grantId === grantId) store.delete(k)
+      },
+    }
+  }
+}
+
+async function signingKey(alg: 'RS256' | 'ES256'): Promise<Record<string, unknown>> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true })
+  const jwk = await exportJWK(privateKey)
+  return { ...jwk, kid: await calculateJwkThumbprint(jwk), alg, use: 'sig' }
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
+  let size = 0
+  const chunks: Buffer[] = []
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > BODY_LIMIT) return undefined
+    chunks.push(chunk)
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
+}
+
+export async function startDevProvider(opts: DevProviderOptions): Promise<DevProvider> {
+  const host = opts.host ?? '127.0.0.1'
+  const users = new Map((opts.users ?? defaultDevUsers()).map((u) => [u.username, u]))
+  const alg = opts.idTokenSigningAlg ?? 'RS256'
+  const rolesClaims = [`urn:zitadel:iam:org:project:${opts.projectId}:roles`, 'urn:zitadel:iam:org:project:roles']
+  // Always read the LIVE map: tests change roles between logins.
+  const bySub = (sub: string): DevUser | undefined => [...users.values()].find((u) => u.sub === sub)
+
+  function claimsFor(u: DevUser, use: string): Record<string, unknown> {
+    const claims: Record<string, unknown> = {
+      sub: u.sub, preferred_username: u.username, email: u.email, email_verified: true,
+      given_name: u.givenName, family_name: u.familyName, name: `${u.givenName} ${u.familyName}`,
+    }
+    // Like ZITADEL's "Assert Roles on Authentication": userinfo always, ID token only if asked.
+    if (u.roles.length > 0 && (use === 'userinfo' || opts.rolesInIdToken === true)) {
+      for (const name of rolesClaims) claims[name] = Object.fromEntries(u.roles.map((r) => [r, { [ORG_ID]: ORG_DOMAIN }]))
+    }
+    return claims
+  }
+
+  // Listen first: the issuer must carry the real (possibly random) port.
+  const server = createServer()
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(opts.port ?? 0, host, () => { server.off('error', reject); resolve() })
+  })
+  const { port } = server.address() as AddressInfo
+  const issuer = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+
+  const configuration: Configuration = {
+    adapter: memoryAdapter(),
+    clients: opts.clients.map((c) => ({
+      client_id: c.clientId, client_secret: c.clientSecret, redirect_uris: c.redirectUris,
+      post_logout_redirect_uris: c.postLogoutRedirectUris, grant_types: ['authorization_code'],
+      response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: alg,
+    })),
+    jwks: { keys: [await signingKey('RS256'), await signingKey('ES256')] },
+    // Prefixed names: browsers share cookies across ports, so avoid clashing with the app's cookies.
+    cookies: { names: { session: 'devop_session', interaction: 'devop_interaction', resume: 'devop_resume' }, keys: [randomBytes(32).toString('base64url')] },
+    claims: {
+      openid: ['sub', ...rolesClaims],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+    },
+    scopes: ['openid', 'email', 'profile', 'offline_access'],
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    // Explicit values (the defaults) silence oidc-provider's "you SHOULD change" notices.
+    ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, Interaction: 3600, Session: 14 * 86400, Grant: 14 * 86400, RefreshToken: 14 * 86400 },
+    clientBasedCORS: (_ctx, origin, client) => client.redirectUris.some((u) => new URL(u).origin === origin),
+    interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    findAccount: async (_ctx, sub) => (bySub(sub) === undefined ? undefined : {
+      accountId: sub,
+      claims: (use) => { const u = bySub(sub); return u ? claimsFor(u, use) : { sub } },
+    }),
+    // First-party clients: grant whatever was requested so the consent prompt never shows.
+    loadExistingGrant: async (ctx) => {
+      const { oidc } = ctx
+      const accountId = oidc.account?.accountId ?? oidc.session.accountId
+      const clientId = oidc.client?.clientId
+      if (!accountId || !clientId) return undefined
+      const grantId = oidc.result?.consent?.grantId ?? oidc.session.grantIdFor(clientId)
+      let grant: Grant | undefined = grantId ? await oidc.provider.Grant.find(grantId) : undefined
+      if (!grant || grant.accountId !== accountId) grant = new oidc.provider.Grant({ accountId, clientId })
+      if (oidc.requestParamOIDCScopes.size > 0) grant.addOIDCScope([...oidc.requestParamOIDCScopes].join(' '))
+      if (oidc.requestParamClaims.size > 0) grant.addOIDCClaims([...oidc.requestParamClaims])
+      await grant.save()
+      return grant
+    },
+    renderError: async (ctx, out) => {
+      ctx.type = 'html'
+      ctx.body = page('Sign-in error', `<p><strong>${esc(out.error ?? 'error')}</strong></p><p>${esc(out.error_description ?? '')}</p>`)
+    },
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx: KoaContextWithOIDC, form: string) => {
+          ctx.type = 'html'
+          ctx.body = page('Sign out', `${form}<p>Sign out of the development provider?</p>
+<button class="primary" type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>Sign out</button>
+<button class="link" type="submit" form="op.logoutForm">Stay signed in</button>`)
+        },
+        postLogoutSuccessSource: async (ctx: KoaContextWithOIDC) => {
+          ctx.type = 'html'
+          ctx.body = page('Signed out', '<p>You have been signed out of the development provider. You can close this page.</p>')
+        },
+      },
+    },
+  }
+
+  const provider = new Provider(issuer, configuration)
+  provider.proxy = false
+
+  const loginPage = (uid: string, clientId: string): string => {
+    const action = `/interaction/${encodeURIComponent(uid)}`
+    const buttons = [...users.values()].map((u) => `<form method="post" action="${esc(action)}/login">
+<input type="hidden" name="username" value="${esc(u.username)}"><button type="submit"><strong>${esc(`${u.givenName} ${u.familyName}`)}</strong><br>
+<small>${esc(u.username)} — ${esc(u.roles.length > 0 ? u.roles.join(', ') : 'no role')}</small></button></form>`).join('\n')
+    return page('Development sign-in', `<p>Choose a user to sign in to <strong>${esc(clientId)}</strong>:</p>
+${buttons}<form method="post" action="${esc(action)}/abort"><button class="link" type="submit">Cancel</button></form>`)
+  }
+
+  async function interaction(req: IncomingMessage, res: ServerResponse, uid: string, action: string | undefined): Promise<void> {
+    const details = await provider.interactionDetails(req, res)
+    if (details.uid !== uid) return send(res, 400, page('Sign-in error', '<p>This sign-in request has expired. Start again from the app.</p>'))
+    if (req.method === 'GET' && action === undefined) {
+      if (details.prompt.name === 'login') return send(res, 200, loginPage(uid, String(details.params.client_id ?? '')))
+      // Defensive: loadExistingGrant should make consent unnecessary; never stall if it appears anyway.
+      const accountId = details.session?.accountId
+      if (details.prompt.name !== 'consent' || !accountId) return send(res, 400, page('Sign-in error', '<p>Unsupported prompt.</p>'))
+      const grant = (details.grantId ? await provider.Grant.find(details.grantId) : undefined)
+        ?? new provider.Grant({ accountId, clientId: String(details.params.client_id) })
+      const d = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> }
+      if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '))
+      if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims)
+      for (const [resource, scopes] of Object.entries(d.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(' '))
+      return provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true })
+    }
+    if (req.method !== 'POST') return send(res, 405, page('Sign-in error', '<p>Method not allowed.</p>'))
+    if (action === '/abort') {
+      return provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'End-User aborted interaction' }, { mergeWithLastSubmission: false })
+    }
+    const form = await readForm(req)
+    if (!form) return send(res, 413, page('Sign-in error', '<p>Request body too large.</p>'))
+    const user = users.get(form.get('username') ?? '')
+    if (!user) return send(res, 400, page('Sign-in error', '<p>Unknown user.</p>'))
+    return provider.interactionFinished(req, res, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false })
+  }
+
+  const callback = provider.callback()
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', issuer).pathname
+    const m = /^\/interaction\/([\w-]+)(\/login|\/abort)?$/.exec(path)
+    const handled = m ? interaction(req, res, m[1] ?? '', m[2]) : callback(req, res)
+    Promise.resolve(handled).catch((err: unknown) => {
+      const e = err as { statusCode?: number; error_description?: string }
+      // oidc-provider errors (e.g. missing/expired interaction cookie) carry a 4xx statusCode.
+      const status = typeof e.statusCode === 'number' && e.statusCode < 500 ? e.statusCode : 500
+      if (status === 500) console.error('dev OIDC provider error:', err)
+      if (!res.headersSent) send(res, status, page('Sign-in error', `<p>${esc(status === 500 ? 'Internal error.' : e.error_description ?? 'Bad request.')}</p>`))
+      else res.end()
+    })
+  })
+
+  return {
+    issuer,
+    users,
+    close: () => new Promise<void>((resolve, reject) => {
+      server.close((err) => (err ? reject(err) : resolve()))
+      server.closeAllConnections()
+    }),
+  }
+}

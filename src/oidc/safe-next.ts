@@ -1,0 +1,22 @@
+/**
+ * `next` may only name a path on this site. Anything that a browser could read as another origin
+ * (`//host`, `/\host`, schemes, control characters, encoded variants of those) falls back to `/`.
+ */
+export function safeNextPath (raw: unknown): string {
+  if (typeof raw !== 'string' || raw.length === 0 || raw.length > 2000) return '/'
+  let decoded = raw
+  try {
+    // Decoding twice catches %252F-style tricks that a later redirect hop would undo.
+    decoded = decodeURIComponent(decodeURIComponent(raw))
+  } catch {
+    return '/'
+  }
+  for (const candidate of [raw, decoded]) {
+    if (!candidate.startsWith('/')) return '/'
+    if (candidate.startsWith('//') || candidate.includes('\\')) return '/'
+    if (/[\u0000-\u001f\u007f]/.test(candidate)) return '/'
+  }
+  const url = new URL(raw, 'http://same.invalid')
+  if (url.origin !== 'http://same.invalid') return '/'
+  return url.pathname + url.search + url.hash
+}

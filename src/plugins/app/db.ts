@@ -1,0 +1,13 @@
+import fp from 'fastify-plugin'
+import { openDatabase } from '../../db/client.ts'
+import { createPollQueries } from '../../db/polls.ts'
+import { createUserQueries } from '../../db/users.ts'
+
+/** One connection per process (better-sqlite3 is synchronous); migrations run before anything serves. */
+export default fp(async function dbPlugin (app) {
+  const db = openDatabase(app.config.databaseUrl)
+  app.decorate('db', db)
+  app.decorate('polls', createPollQueries(db))
+  app.decorate('users', createUserQueries(db))
+  app.addHook('onClose', async () => { db.$client.close() })
+}, { name: 'db' })

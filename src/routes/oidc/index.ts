@@ -1,0 +1,66 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { completeLogin, LoginFailure } from '../../oidc/complete-login.ts'
+
+const oidcRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/authenticate/', {
+    schema: { querystring: Type.Object({ next: Type.Optional(Type.String({ maxLength: 2000 })) }) }
+  }, async (request, reply) => {
+    return reply.redirect(await app.oidc.startLogin(request, reply), 302)
+  })
+
+  app.get('/callback/', {
+    schema: {
+      querystring: Type.Object({
+        code: Type.Optional(Type.String({ maxLength: 4096 })),
+        state: Type.Optional(Type.String({ maxLength: 512 })),
+        error: Type.Optional(Type.String({ maxLength: 200 })),
+        error_description: Type.Optional(Type.String({ maxLength: 1000 }))
+      })
+    }
+  }, async (request, reply) => {
+    const { error, error_description: description } = request.query
+    if (error !== undefined) {
+      app.oidc.takePendingLogin(request)
+      const status = error === 'access_denied' ? 403 : 400
+      return reply.code(status).render('pages/login-error', null, {
+        title: 'Sign-in did not complete',
+        message: `The identity provider answered: ${description ?? error}.`
+      })
+    }
+    try {
+      const { user, idToken, next } = await completeLogin(app, request, reply)
+      // A fresh session at login: nothing from before (pending logins, CSRF secret) carries over.
+      request.session.regenerate()
+      request.session.set('uid', user.id)
+      request.session.set('idToken', idToken)
+      request.log.info({ userId: user.id, role: user.role }, 'login')
+      return reply.redirect(next, 302)
+    } catch (err) {
+      if (!(err instanceof LoginFailure)) throw err
+      request.log.warn({ reason: err.detail ?? err.message }, 'login refused')
+      return reply.code(err.statusCode).render('pages/login-error', null, {
+        title: err.statusCode === 403 ? 'Sign-in refused' : 'Sign-in did not complete',
+        message: err.message
+      })
+    }
+  })
+
+  // POST only (CSRF-checked like every state change): a GET logout could be triggered by any page.
+  app.post('/logout/', {
+    schema: { body: Type.Object({ _csrf: Type.Optional(Type.String()) }) }
+  }, async (request, reply) => {
+    const idToken = request.session.get('idToken')
+    request.session.delete()
+    const endSession = app.oidc.metadata.end_session_endpoint
+    if (endSession === undefined) return reply.redirect('/', 303)
+    const url = new URL(endSession)
+    if (idToken !== undefined) url.searchParams.set('id_token_hint', idToken)
+    url.searchParams.set('client_id', app.oidc.clientId)
+    url.searchParams.set('post_logout_redirect_uri', `${app.config.appUrl}/`)
+    if (request.isHtmx) return reply.header('HX-Redirect', url.href).code(204).send()
+    return reply.redirect(url.href, 303)
+  })
+}
+
+export default oidcRoutes

@@ -1,0 +1,91 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import type { FastifyReply } from 'fastify'
+import { roleAtLeast } from '../../oidc/roles.ts'
+import type { QuestionWithChoices } from '../../db/polls.ts'
+import type { User } from '../../db/schema.ts'
+
+// Ids are positive integers that SQLite can hold; anything else is a 400 with a message, never a 500.
+const QuestionParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) })
+const VoteBodySchema = Type.Object({
+  choice: Type.Optional(Type.String({ maxLength: 20 })),
+  _csrf: Type.Optional(Type.String({ maxLength: 200 }))
+})
+
+const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  function findQuestion (id: number): QuestionWithChoices {
+    const question = app.polls.publishedQuestionWithChoices(id)
+    if (question === undefined) throw app.httpErrors.notFound('No published question has that number.')
+    return question
+  }
+
+  /** The vote component (form, confirmation, and the tally for staff): one source for page and fragment. */
+  function voteComponent (user: User, question: QuestionWithChoices, extra: { error?: string, confirmation?: string } = {}) {
+    const showResults = roleAtLeast(user.role, 'staff')
+    return {
+      question,
+      currentChoiceId: app.polls.userVote(user.id, question.id),
+      results: showResults && extra.confirmation !== undefined ? app.polls.tallyVotes(question.id) : undefined,
+      ...extra
+    }
+  }
+
+  function renderDetail (reply: FastifyReply, user: User, question: QuestionWithChoices, extra: { error?: string, confirmation?: string } = {}) {
+    return reply.render('pages/polls/detail', 'partials/vote', { title: question.questionText, ...voteComponent(user, question, extra) })
+  }
+
+  app.get('/', async (_request, reply) => {
+    return reply.render('pages/polls/index', null, { title: 'Polls', questions: app.polls.latestPublishedQuestions(5) })
+  })
+
+  app.get('/:id/', {
+    schema: { params: QuestionParamsSchema },
+    preHandler: app.requireLogin
+  }, async (request, reply) => {
+    const question = findQuestion(request.params.id)
+    const user = request.user as User
+    // A plain-form vote redirected here (post/redirect/get) and left its confirmation in the flash;
+    // shown inside the vote component (with the tally for staff) rather than as a page banner.
+    const confirmation = request.session.get('flash')
+    if (confirmation !== undefined) request.session.set('flash', undefined)
+    return renderDetail(reply, user, question, confirmation === undefined ? {} : { confirmation })
+  })
+
+  app.post('/:id/vote/', {
+    schema: { params: QuestionParamsSchema, body: VoteBodySchema },
+    preHandler: app.requireLogin
+  }, async (request, reply) => {
+    const user = request.user as User
+    const question = findQuestion(request.params.id)
+    const raw = request.body.choice?.trim() ?? ''
+    const choiceId = /^\d{1,15}$/.test(raw) ? Number(raw) : undefined
+    const error = (message: string) => renderDetail(reply.code(422), user, question, { error: message })
+    if (raw === '') return error('You didn\'t select a choice.')
+    if (choiceId === undefined) return error('That choice is not valid. Please pick one of the listed choices.')
+
+    const result = app.polls.castVote(user.id, question.id, choiceId)
+    if (!result.ok) {
+      if (result.reason === 'question-not-found') throw app.httpErrors.notFound('No published question has that number.')
+      return error('That choice is not part of this question. Please pick one of the listed choices.')
+    }
+    const confirmation = `Your vote for “${result.choiceText}” is counted.`
+    if (request.isHtmx) return renderDetail(reply, user, question, { confirmation })
+    // Without JavaScript: post/redirect/get, so a reload never re-posts the vote.
+    reply.flash(confirmation)
+    return reply.redirect(`/polls/${question.id}/`, 303)
+  })
+
+  app.get('/:id/results/', {
+    schema: { params: QuestionParamsSchema },
+    preHandler: app.requireRole('staff')
+  }, async (request, reply) => {
+    const question = findQuestion(request.params.id)
+    return reply.render('pages/polls/results', 'partials/results', {
+      title: `Results: ${question.questionText}`,
+      question,
+      results: app.polls.tallyVotes(question.id)
+    })
+  })
+}
+
+export default pollsRoutes

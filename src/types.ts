@@ -1,0 +1,43 @@
+import type { AppConfig } from './config.ts'
+import type { Db } from './db/client.ts'
+import type { PollQueries } from './db/polls.ts'
+import type { UserQueries } from './db/users.ts'
+import type { Role, User } from './db/schema.ts'
+import type { preHandlerAsyncHookHandler } from 'fastify'
+
+/** A login that was started but has not reached the callback yet. */
+export interface PendingLogin { state: string, nonce: string, next: string, createdAt: number }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: AppConfig
+    db: Db
+    polls: PollQueries
+    users: UserQueries
+    requireLogin: preHandlerAsyncHookHandler
+    requireRole: (role: Role) => preHandlerAsyncHookHandler
+  }
+  interface FastifyRequest {
+    user: User | null
+    isHtmx: boolean
+  }
+  interface FastifyReply {
+    /** Full page normally; the page's own fragment for an htmx request. */
+    render: (page: string, fragment: string | null, data?: Record<string, unknown>) => Promise<FastifyReply>
+    flash: (message: string) => void
+  }
+  interface FastifyContextConfig {
+    /** Set to false only for endpoints that authenticate the request another way (none yet). */
+    csrf?: boolean
+  }
+}
+
+declare module '@fastify/secure-session' {
+  interface SessionData {
+    uid: number
+    idToken: string
+    pending: PendingLogin[]
+    flash: string
+    _csrf: string
+  }
+}
