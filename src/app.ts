@@ -30,7 +30,7 @@ export interface BuildOptions {
   /** True when the built-in development provider is in use: pages say so. */
   devProvider?: boolean
   /** Pino options (level, transport); false silences the app. Request URLs are always redacted. */
-  logger?: false | { level?: string, transport?: unknown }
+  logger?: false | { level?: string, transport?: unknown, stream?: NodeJS.WritableStream }
 }
 
 // The callback's query carries the authorization code: log the path, never the query string.

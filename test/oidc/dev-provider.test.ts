@@ -2,7 +2,8 @@
 import { createHash, randomBytes } from 'node:crypto'
 import t from 'tap'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
-import { startDevProvider, type DevProvider } from '../../src/oidc/dev-provider.js'
+import { startDevProvider, type DevProvider } from '../../src/oidc/dev-provider.ts'
+import { CookieJar as Jar } from '../helpers/cookie-jar.ts'
 
 const PROJECT = '123456789'
 const ROLES = `urn:zitadel:iam:org:project:${PROJECT}:roles`
@@ -12,28 +13,6 @@ const LOGOUT_REDIRECT = 'http://127.0.0.1:1/bye'
 const client = { clientId: 'polls', clientSecret: 'polls-secret', redirectUris: [REDIRECT], postLogoutRedirectUris: [LOGOUT_REDIRECT] }
 
 interface Discovery { authorization_endpoint: string; token_endpoint: string; userinfo_endpoint: string; jwks_uri: string; end_session_endpoint: string }
-
-/** Tiny cookie jar: per origin, honours Path prefix and deletion (Max-Age=0 / past Expires). */
-class Jar {
-  private cookies = new Map<string, Map<string, { value: string; path: string }>>()
-  store(url: URL, res: Response): void {
-    const jar = this.cookies.get(url.origin) ?? new Map<string, { value: string; path: string }>()
-    this.cookies.set(url.origin, jar)
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = '', ...attrs] = line.split(';').map((s) => s.trim())
-      const name = pair.slice(0, pair.indexOf('='))
-      const value = pair.slice(pair.indexOf('=') + 1)
-      const attr = (k: string): string | undefined => attrs.find((a) => a.toLowerCase().startsWith(`${k}=`))?.slice(k.length + 1)
-      const expires = attr('expires')
-      if (attr('max-age') === '0' || (expires !== undefined && Date.parse(expires) < Date.now())) jar.delete(name)
-      else jar.set(name, { value, path: attr('path') ?? '/' })
-    }
-  }
-  header(url: URL): string {
-    return [...(this.cookies.get(url.origin) ?? new Map<string, { value: string; path: string }>())]
-      .filter(([, c]) => url.pathname.startsWith(c.path)).map(([n, c]) => `${n}=${c.value}`).join('; ')
-  }
-}
 
 async function request(jar: Jar, url: string, init: RequestInit = {}): Promise<Response> {
   const u = new URL(url)

@@ -1,0 +1,136 @@
+import t from 'tap'
+import { APP_URL, TestBrowser, buildTestApp } from '../helpers/app.ts'
+
+t.test('each role logs in through the real provider and lands on next', async (t) => {
+  const { app, serverErrors } = await buildTestApp(t)
+  for (const [username, role] of [['alice', 'admin'], ['bob', 'staff'], ['carol', 'user']] as const) {
+    const browser = new TestBrowser(app)
+    const landed = await browser.login(username, '/user')
+    t.equal(landed.url, `${APP_URL}/user`, `${username} lands on next`)
+    t.equal(landed.status, 200)
+    t.match(landed.body, `<dd>${username}</dd>`)
+    t.match(landed.body, `<dd>${username}@example.com</dd>`)
+    t.match(landed.body, `<dd>${role}</dd>`)
+    const user = app.users.userBySub(`dev-${username}`)
+    t.equal(user?.role, role, `${username} stored as ${role}`)
+    t.equal(user?.username, username)
+    t.ok(user?.lastLogin instanceof Date, 'last login recorded')
+  }
+  t.same(serverErrors, [])
+})
+
+t.test('a user without a role is refused, with no account and no session', async (t) => {
+  const { app } = await buildTestApp(t)
+  const browser = new TestBrowser(app)
+  const page = await browser.login('dave', '/polls/')
+  t.equal(page.status, 403)
+  t.match(page.body, /Your account has no role in this application/)
+  t.equal(app.users.userBySub('dev-dave'), undefined, 'no account created')
+  const profile = await browser.get('/user')
+  t.match(profile.body, /You are not signed in/)
+})
+
+t.test('roles are re-read at every login: promotion, demotion, removal', async (t) => {
+  const { app, provider } = await buildTestApp(t)
+  const carol = provider.users.get('carol')
+  if (carol === undefined) throw new Error('carol missing')
+
+  await new TestBrowser(app).login('carol')
+  t.equal(app.users.userBySub('dev-carol')?.role, 'user')
+
+  carol.roles = ['user', 'staff']
+  carol.email = 'carol@new.example.com'
+  await new TestBrowser(app).login('carol')
+  t.equal(app.users.userBySub('dev-carol')?.role, 'staff', 'promoted to the highest role')
+  t.equal(app.users.userBySub('dev-carol')?.email, 'carol@new.example.com', 'profile refreshed')
+
+  carol.roles = ['user']
+  await new TestBrowser(app).login('carol')
+  t.equal(app.users.userBySub('dev-carol')?.role, 'user', 'demoted')
+
+  carol.roles = []
+  const refused = await new TestBrowser(app).login('carol')
+  t.equal(refused.status, 403, 'refused once the role is gone')
+  t.match(refused.body, /no role/)
+})
+
+t.test('the login starts with state, nonce and PKCE S256, and sets a fresh, hardened session', async (t) => {
+  const { app } = await buildTestApp(t)
+  const browser = new TestBrowser(app)
+  await browser.get('/')
+  const before = browser.jar.get(APP_URL, 'polls_session')
+  const start = await browser.get('/oidc/authenticate/?next=%2Fpolls%2F')
+  t.equal(start.status, 302)
+  const auth = new URL(String(start.headers.location))
+  t.equal(auth.searchParams.get('response_type'), 'code')
+  t.equal(auth.searchParams.get('code_challenge_method'), 'S256')
+  t.match(auth.searchParams.get('code_challenge'), /^[\w-]{43}$/)
+  t.match(auth.searchParams.get('state'), /^[\w-]{20,}$/)
+  t.match(auth.searchParams.get('nonce'), /^[\w-]{20,}$/)
+  t.equal(auth.searchParams.get('redirect_uri'), `${APP_URL}/oidc/callback/`)
+  t.equal(auth.searchParams.get('scope'), 'openid email profile')
+
+  const signIn = await browser.follow(start)
+  const action = /action="([^"]*\/login)"/.exec(signIn.body)?.[1] ?? ''
+  let page = await browser.post(new URL(action, signIn.url).href, { username: 'carol' })
+  while (page.status >= 300 && page.status < 400 && !String(page.headers.location).startsWith(APP_URL)) {
+    page = await browser.get(new URL(String(page.headers.location), page.url).href)
+  }
+  const callback = await browser.get(String(page.headers.location))
+  t.equal(callback.status, 302)
+  t.equal(callback.headers.location, '/polls/')
+  const cookies = ([] as string[]).concat(callback.headers['set-cookie'] ?? [])
+  const session = cookies.find((c) => c.startsWith('polls_session='))
+  t.ok(session, 'session cookie set')
+  t.match(session, /HttpOnly/)
+  t.match(session, /SameSite=Lax/)
+  t.match(session, /Path=\//)
+  t.match(session, /Max-Age=\d+/)
+  t.not(browser.jar.get(APP_URL, 'polls_session'), before, 'a new session cookie at login')
+  t.notMatch(callback.body + JSON.stringify(callback.headers), /eyJ/, 'no token in the response')
+
+  // The same callback again (back button, double click) is refused clearly, not with a 500.
+  const replay = await browser.get(String(page.headers.location))
+  t.equal(replay.status, 400)
+  t.match(replay.body, /expired or was already used/)
+  t.match(replay.body, /Log in again/)
+})
+
+t.test('Secure cookies when APP_URL is https', async (t) => {
+  const { app } = await buildTestApp(t, { env: { APP_URL: 'https://polls.example.com' } })
+  const res = await app.inject({ method: 'GET', url: '/' })
+  t.match(String(res.headers['set-cookie']), /; Secure/)
+})
+
+t.test('provider errors and forged callbacks show a clear page, never a 500', async (t) => {
+  const { app, serverErrors } = await buildTestApp(t)
+  const browser = new TestBrowser(app)
+  const denied = await browser.get('/oidc/callback/?error=access_denied&error_description=The+user+cancelled&state=x')
+  t.equal(denied.status, 403)
+  t.match(denied.body, /The user cancelled/)
+  const unknownState = await browser.get('/oidc/callback/?code=abc&state=never-issued')
+  t.equal(unknownState.status, 400)
+  t.match(unknownState.body, /expired or was already used/)
+  const nothing = await browser.get('/oidc/callback/')
+  t.equal(nothing.status, 400)
+  t.same(serverErrors, [])
+})
+
+t.test('logout ends the session and continues at the provider with id_token_hint', async (t) => {
+  const { app, provider } = await buildTestApp(t)
+  const browser = new TestBrowser(app)
+  await browser.login('bob', '/polls/')
+  const token = await browser.csrfToken('/polls/')
+  const logout = await browser.post('/oidc/logout/', { _csrf: token })
+  t.equal(logout.status, 303)
+  const target = new URL(String(logout.headers.location))
+  t.equal(target.origin, provider.issuer)
+  t.equal(target.searchParams.get('client_id'), 'polls-test')
+  t.equal(target.searchParams.get('post_logout_redirect_uri'), `${APP_URL}/`)
+  t.match(target.searchParams.get('id_token_hint'), /^eyJ/)
+  const after = await browser.get('/user')
+  t.match(after.body, /You are not signed in/, 'session is gone')
+
+  const noToken = await new TestBrowser(app).post('/oidc/logout/', {})
+  t.equal(noToken.status, 403, 'logout without a CSRF token is refused')
+})
