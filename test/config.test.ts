@@ -1,0 +1,78 @@
+import t from 'tap'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ConfigError, parseConfig, readEnv } from '../src/config.ts'
+
+const OIDC = {
+  OIDC_OP_BASE_URL: 'https://example.zitadel.cloud',
+  OIDC_RP_CLIENT_ID: '249703852243222581@python',
+  OIDC_RP_CLIENT_SECRET: 'secret',
+  ZITADEL_PROJECT: '249703732336418457'
+}
+
+function problems (env: Record<string, string>): string[] {
+  try {
+    parseConfig(env)
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems
+    throw err
+  }
+  return []
+}
+
+t.test('defaults: development with the built-in provider', async (t) => {
+  const config = parseConfig({})
+  t.equal(config.port, 8000)
+  t.equal(config.appUrl, 'http://localhost:8000')
+  t.equal(config.databaseUrl, 'data/polls.db')
+  t.equal(config.oidc.scopes, 'openid email profile')
+  t.equal(config.oidc.baseUrl, undefined, 'no provider configured → development provider')
+  t.equal(config.secureCookies, false)
+  t.equal(config.sessionKey.length, 32)
+  t.ok(config.sessionSecretIsEphemeral)
+  t.equal(parseConfig({ PORT: '9000' }).appUrl, 'http://localhost:9000', 'APP_URL follows PORT')
+})
+
+t.test('the seed\'s names configure the provider', async (t) => {
+  const config = parseConfig({ ...OIDC, APP_URL: 'https://polls.example.com/', SESSION_SECRET: 'x'.repeat(40) })
+  t.equal(config.oidc.baseUrl, 'https://example.zitadel.cloud')
+  t.equal(config.oidc.clientId, '249703852243222581@python')
+  t.equal(config.oidc.projectId, '249703732336418457')
+  t.equal(config.appUrl, 'https://polls.example.com')
+  t.ok(config.secureCookies)
+  t.same(config.sessionKey, parseConfig({ ...OIDC, SESSION_SECRET: 'x'.repeat(40) }).sessionKey, 'the key is derived deterministically')
+})
+
+t.test('bad values are refused with a message naming the key', async (t) => {
+  t.match(problems({ PORT: 'eighty' }), [/PORT must be a whole number/])
+  t.match(problems({ PORT: '70000' }), [/PORT/])
+  t.match(problems({ APP_URL: 'localhost:8000' }), [/APP_URL must be an http\(s\) URL/])
+  t.match(problems({ APP_URL: 'http://x.example/app' }), [/APP_URL must be an origin/])
+  t.match(problems({ SESSION_SECRET: 'short' }), [/SESSION_SECRET must be at least 32/])
+  t.match(problems({ NODE_ENV: 'staging' }), [/NODE_ENV/])
+  t.match(problems({ OIDC_RP_SCOPES: 'email profile' }), [/OIDC_RP_SCOPES must include "openid"/])
+  t.match(problems({ OIDC_OP_BASE_URL: 'ftp://x' }).join('\n'), /OIDC_OP_BASE_URL must be an http\(s\) URL/)
+  const partial = problems({ OIDC_OP_BASE_URL: 'https://example.zitadel.cloud' })
+  t.match(partial.join('\n'), /OIDC_RP_CLIENT_ID is required/)
+  t.match(partial.join('\n'), /OIDC_RP_CLIENT_SECRET is required/)
+  t.match(partial.join('\n'), /ZITADEL_PROJECT is required/)
+})
+
+t.test('production requires SESSION_SECRET and the OIDC settings', async (t) => {
+  const missing = problems({ NODE_ENV: 'production' }).join('\n')
+  for (const key of ['SESSION_SECRET', 'OIDC_OP_BASE_URL', 'OIDC_RP_CLIENT_ID', 'OIDC_RP_CLIENT_SECRET', 'ZITADEL_PROJECT']) {
+    t.match(missing, new RegExp(`${key} is required in production`))
+  }
+  t.same(problems({ NODE_ENV: 'production', SESSION_SECRET: 'y'.repeat(48), ...OIDC }), [])
+})
+
+t.test('.env is read, and the environment wins over it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'polls-env-'))
+  const file = join(dir, '.env')
+  writeFileSync(file, 'ZITADEL_PROJECT = "from-file"\nPORT=8100\n')
+  const env = readEnv(file, { PORT: '8200' })
+  t.equal(env.ZITADEL_PROJECT, 'from-file')
+  t.equal(env.PORT, '8200')
+  t.same(readEnv(join(dir, 'missing.env'), { A: '1' }), { A: '1' })
+})
