@@ -55,20 +55,24 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
   app.decorate('config', config)
   await app.register(sensible)
   await app.register(helmetPlugin, { providerOrigin: new URL(options.providerMetadata.authorization_endpoint).origin })
-  await app.register(formbody, { bodyLimit: 16 * 1024 })
-  await app.register(staticPlugin, { publicDir: join(root, 'public') })
-  await app.register(sessionPlugin)
-  await app.register(csrfPlugin)
-  await app.register(viewPlugin, { templatesDir: join(root, 'templates'), devProvider: options.devProvider ?? false })
   await app.register(dbPlugin)
-  await app.register(authPlugin)
-  await app.register(oidcPlugin, { metadata: options.providerMetadata, clientId, clientSecret })
-  await app.register(errorsPlugin)
+  // Static files live outside the context below, so they skip session decoding and the user lookup.
+  await app.register(staticPlugin, { publicDir: join(root, 'public') })
 
-  await app.register(homeRoutes)
-  await app.register(userRoutes, { prefix: '/user' })
-  await app.register(pollsRoutes, { prefix: '/polls' })
-  await app.register(adminRoutes, { prefix: '/admin' })
-  await app.register(oidcRoutes, { prefix: '/oidc' })
+  await app.register(async function pages (site) {
+    await site.register(formbody, { bodyLimit: 16 * 1024 })
+    await site.register(sessionPlugin)
+    await site.register(authPlugin)
+    await site.register(csrfPlugin)
+    await site.register(viewPlugin, { templatesDir: join(root, 'templates'), devProvider: options.devProvider ?? false })
+    await site.register(oidcPlugin, { metadata: options.providerMetadata, clientId, clientSecret })
+    await site.register(errorsPlugin)
+
+    await site.register(homeRoutes)
+    await site.register(userRoutes, { prefix: '/user' })
+    await site.register(pollsRoutes, { prefix: '/polls' })
+    await site.register(adminRoutes, { prefix: '/admin' })
+    await site.register(oidcRoutes, { prefix: '/oidc' })
+  })
   return app
 }

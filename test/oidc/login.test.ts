@@ -96,10 +96,16 @@ t.test('the login starts with state, nonce and PKCE S256, and sets a fresh, hard
   t.match(replay.body, /Log in again/)
 })
 
-t.test('Secure cookies when APP_URL is https', async (t) => {
+t.test('Secure cookies when APP_URL is https; no cookie at all for anonymous pages', async (t) => {
   const { app } = await buildTestApp(t, { env: { APP_URL: 'https://polls.example.com' } })
-  const res = await app.inject({ method: 'GET', url: '/' })
-  t.match(String(res.headers['set-cookie']), /; Secure/)
+  const home = await app.inject({ method: 'GET', url: '/polls/' })
+  t.equal(home.headers['set-cookie'], undefined, 'visitors get no session cookie')
+  t.notMatch(home.body, /csrf-token/, 'and no CSRF token')
+  const res = await app.inject({ method: 'GET', url: '/oidc/authenticate/' })
+  const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? [])
+  t.ok(cookies.length >= 3, 'session, state and PKCE cookies')
+  for (const cookie of cookies) t.match(cookie, /; Secure/, `${cookie.split('=')[0]} is Secure`)
+  t.equal(res.headers['strict-transport-security'] !== undefined, true, 'HSTS on https')
 })
 
 t.test('provider errors and forged callbacks show a clear page, never a 500', async (t) => {
@@ -131,6 +137,12 @@ t.test('logout ends the session and continues at the provider with id_token_hint
   const after = await browser.get('/user')
   t.match(after.body, /You are not signed in/, 'session is gone')
 
-  const noToken = await new TestBrowser(app).post('/oidc/logout/', {})
+  const signedIn = new TestBrowser(app)
+  await signedIn.login('carol')
+  const noToken = await signedIn.post('/oidc/logout/', {})
   t.equal(noToken.status, 403, 'logout without a CSRF token is refused')
+  t.match((await signedIn.get('/user')).body, /<dd>carol<\/dd>/, 'and the session goes on')
+  const anonymous = await new TestBrowser(app).post('/oidc/logout/', {})
+  t.equal(anonymous.status, 303, 'signed-out visitors are just sent home')
+  t.equal(anonymous.headers.location, '/')
 })

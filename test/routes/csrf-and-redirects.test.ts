@@ -9,6 +9,7 @@ t.test('state changes without a valid CSRF token → 403 and nothing changes', a
   await carol.login('carol')
   const good = await carol.csrfToken(`/polls/${q.id}/`)
   const other = new TestBrowser(app)
+  await other.login('bob')
   const foreignToken = await other.csrfToken('/') // valid, but for another session
 
   const attempts: Array<[string, Record<string, string>, Record<string, string>]> = [

@@ -37,7 +37,8 @@ export default fp(async function viewPlugin (app, opts: { templatesDir: string, 
     if (flash !== undefined) request.session.set('flash', undefined)
     const html = await this.viewAsync(asFragment ? fragment : page, {
       user: request.user,
-      csrfToken: this.generateCsrf(),
+      // Anonymous pages have no forms that change state: no token, so no session cookie for visitors.
+      csrfToken: request.user === null ? undefined : this.generateCsrf(),
       devProvider: opts.devProvider,
       path: request.url,
       flash,
@@ -45,4 +46,4 @@ export default fp(async function viewPlugin (app, opts: { templatesDir: string, 
     })
     return this.type('text/html; charset=utf-8').send(html)
   })
-}, { name: 'view', dependencies: ['csrf'] })
+}, { name: 'view', dependencies: ['csrf', 'auth'] })

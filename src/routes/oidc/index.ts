@@ -50,6 +50,7 @@ const oidcRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/logout/', {
     schema: { body: Type.Object({ _csrf: Type.Optional(Type.String()) }) }
   }, async (request, reply) => {
+    if (request.user === null) return reply.redirect('/', 303) // already signed out (or the session expired)
     const idToken = request.session.get('idToken')
     request.session.delete()
     const endSession = app.oidc.metadata.end_session_endpoint
