@@ -1,0 +1,68 @@
+import { createServer } from 'node:net'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { chromium, type Browser } from 'playwright-core'
+import { buildApp } from '../../src/app.ts'
+import { parseConfig } from '../../src/config.ts'
+import { discoverProvider } from '../../src/oidc/discovery.ts'
+import { startDevProvider, type DevProvider } from '../../src/oidc/dev-provider.ts'
+import { PROJECT_ID } from './app.ts'
+
+interface TapLike { teardown: (fn: () => unknown) => void }
+
+async function freePort (): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      probe.close(() => resolve(port))
+    })
+  })
+}
+
+/** The app listening on loopback as in production, with a real provider: for browser tests. */
+export async function startLiveApp (t: TapLike): Promise<{ app: FastifyInstance, provider: DevProvider, url: string }> {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const client = { clientId: 'polls-e2e', clientSecret: 'polls-e2e-secret' }
+  const provider = await startDevProvider({
+    projectId: PROJECT_ID,
+    clients: [{ ...client, redirectUris: [`${url}/oidc/callback/`], postLogoutRedirectUris: [`${url}/`] }]
+  })
+  t.teardown(() => provider.close())
+  const dir = mkdtempSync(join(tmpdir(), 'polls-e2e-'))
+  const config = parseConfig({
+    NODE_ENV: 'production',
+    PORT: String(port),
+    APP_URL: url,
+    DATABASE_URL: join(dir, 'polls.db'),
+    SESSION_SECRET: 'e2e-session-secret-that-is-long-enough-0123456789',
+    OIDC_OP_BASE_URL: provider.issuer,
+    OIDC_RP_CLIENT_ID: client.clientId,
+    OIDC_RP_CLIENT_SECRET: client.clientSecret,
+    ZITADEL_PROJECT: PROJECT_ID
+  })
+  const app = await buildApp(config, { providerMetadata: await discoverProvider(provider.issuer, 5000), logger: { level: 'error', stream: process.stderr } })
+  await app.listen({ host: '127.0.0.1', port })
+  t.teardown(async () => {
+    await app.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return { app, provider, url }
+}
+
+/** Debian's chromium, headless, with a fresh profile and no background traffic (there is no internet). */
+export async function launchChromium (t: TapLike): Promise<Browser> {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync']
+  })
+  t.teardown(() => browser.close())
+  return browser
+}
