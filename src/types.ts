@@ -2,6 +2,10 @@ import type { AppConfig } from './config.ts'
 import type { Db } from './db/client.ts'
 import type { PollQueries } from './db/polls.ts'
 import type { UserQueries } from './db/users.ts'
+import type { AdminQuestionQueries } from './db/admin-questions.ts'
+import type { AdminChoiceQueries } from './db/admin-choices.ts'
+import type { createAdminUserQueries } from './db/admin-users.ts'
+import type { createAdminLogQueries } from './db/admin-log.ts'
 import type { Role, User } from './db/schema.ts'
 import type { preHandlerAsyncHookHandler } from 'fastify'
 
@@ -14,6 +18,12 @@ declare module 'fastify' {
     db: Db
     polls: PollQueries
     users: UserQueries
+    admin: {
+      questions: AdminQuestionQueries
+      choices: AdminChoiceQueries
+      users: ReturnType<typeof createAdminUserQueries>
+      log: ReturnType<typeof createAdminLogQueries>
+    }
     requireLogin: preHandlerAsyncHookHandler
     requireRole: (role: Role) => preHandlerAsyncHookHandler
   }

@@ -23,9 +23,17 @@ export const users = sqliteTable('users', {
 export const questions = sqliteTable('questions', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   questionText: text('question_text').notNull(),
-  pubDate: integer('pub_date', { mode: 'timestamp_ms' }).notNull()
+  pubDate: integer('pub_date', { mode: 'timestamp_ms' }).notNull(),
+  // Bumped by every edit: an admin's save names the version it started from, so a stale edit is refused.
+  version: integer('version').notNull().default(1),
+  // Kept equal to the rows by triggers (drizzle/0002_counters.sql), so the admin table can sort by them.
+  choiceCount: integer('choice_count').notNull().default(0),
+  voteCount: integer('vote_count').notNull().default(0)
 }, (t) => [
   index('questions_pub_date_idx').on(t.pubDate),
+  index('questions_text_idx').on(t.questionText),
+  index('questions_choice_count_idx').on(t.choiceCount),
+  index('questions_vote_count_idx').on(t.voteCount),
   check('questions_text_length', sql`length(${t.questionText}) between 1 and 200`)
 ])
 
@@ -54,6 +62,30 @@ export const votes = sqliteTable('votes', {
     foreignColumns: [choices.questionId, choices.id],
     name: 'votes_choice_of_question_fk'
   }).onDelete('cascade')
+])
+
+export const ADMIN_ACTIONS = ['add', 'change', 'delete'] as const
+export type AdminAction = typeof ADMIN_ACTIONS[number]
+export const ADMIN_OBJECT_TYPES = ['question', 'choice', 'user'] as const
+export type AdminObjectType = typeof ADMIN_OBJECT_TYPES[number]
+
+/** Django's LogEntry: who changed what in the admin console, and when. */
+export const adminLog = sqliteTable('admin_log', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  actionTime: integer('action_time', { mode: 'timestamp_ms' }).notNull(),
+  // The record outlives the account that made it (a deleted user's actions stay readable).
+  userId: integer('user_id').references(() => users.id, { onDelete: 'set null' }),
+  username: text('username').notNull(),
+  objectType: text('object_type', { enum: ADMIN_OBJECT_TYPES }).notNull(),
+  objectId: integer('object_id').notNull(),
+  // The question a choice belongs to, so a question's history includes its choices.
+  questionId: integer('question_id'),
+  objectRepr: text('object_repr').notNull(),
+  action: text('action', { enum: ADMIN_ACTIONS }).notNull(),
+  changeMessage: text('change_message').notNull().default('')
+}, (t) => [
+  index('admin_log_action_time_idx').on(t.actionTime),
+  index('admin_log_question_idx').on(t.questionId, t.actionTime)
 ])
 
 export type User = typeof users.$inferSelect

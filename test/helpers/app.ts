@@ -67,6 +67,17 @@ export function addQuestion (app: FastifyInstance, questionText: string, days: n
   return { ...question, choices: app.polls.tallyVotes(question.id).map(({ id, choiceText }) => ({ id, choiceText })) }
 }
 
+/** Form fields as a browser sends them: a repeated name (checkboxes, choice rows) is an array. */
+export type Form = Record<string, string | string[]>
+
+function encodeForm (form: Form): string {
+  const params = new URLSearchParams()
+  for (const [name, value] of Object.entries(form)) {
+    for (const v of ([] as string[]).concat(value)) params.append(name, v)
+  }
+  return params.toString()
+}
+
 export interface Page { status: number, headers: Record<string, string | string[] | undefined>, body: string, url: string }
 
 /**
@@ -77,11 +88,11 @@ export class TestBrowser {
   readonly jar = new CookieJar()
   constructor (readonly app: FastifyInstance) {}
 
-  async request (method: string, url: string, options: { form?: Record<string, string>, headers?: Record<string, string> } = {}): Promise<Page> {
+  async request (method: string, url: string, options: { form?: Form, headers?: Record<string, string> } = {}): Promise<Page> {
     const target = new URL(url, APP_URL)
     const cookie = this.jar.header(target)
     const headers: Record<string, string> = { accept: 'text/html', ...(cookie === '' ? {} : { cookie }), ...options.headers }
-    const body = options.form === undefined ? undefined : new URLSearchParams(options.form).toString()
+    const body = options.form === undefined ? undefined : encodeForm(options.form)
     if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded'
     if (target.origin === APP_URL) {
       const res = await this.app.inject({ method: method as 'GET', url: target.pathname + target.search, headers, payload: body })
@@ -95,7 +106,7 @@ export class TestBrowser {
   }
 
   get (url: string, headers?: Record<string, string>) { return this.request('GET', url, { headers }) }
-  post (url: string, form: Record<string, string>, headers?: Record<string, string>) { return this.request('POST', url, { form, headers }) }
+  post (url: string, form: Form, headers?: Record<string, string>) { return this.request('POST', url, { form, headers }) }
 
   /** Follows redirects (303 turns into GET) until a page is served. */
   async follow (page: Page, hops = 15): Promise<Page> {

@@ -1,6 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import questionsListRoutes from './questions-list.ts'
+import questionEditRoutes from './question-edit.ts'
+import questionDeleteRoutes from './question-delete.ts'
+import choiceRoutes from './choices.ts'
+import userAdminRoutes from './users.ts'
 
-// Every route in this folder is for administrators only; the hook makes that impossible to forget.
+// Everything under /admin/ is for administrators only; the hook covers every route registered below it,
+// so no handler can forget the guard.
 const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('preHandler', app.requireRole('admin'))
 
@@ -9,8 +15,14 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       (select count(*) from votes) as votes, (select count(*) from users) as users`)
 
   app.get('/', async (_request, reply) => {
-    return reply.render('pages/admin/index', null, { title: 'Administration', counts: countsStmt.get() })
+    return reply.render('pages/admin/index', null, { title: 'Administration', counts: countsStmt.get(), actions: app.admin.log.recentActions(10) })
   })
+
+  await app.register(questionsListRoutes)
+  await app.register(questionEditRoutes)
+  await app.register(questionDeleteRoutes)
+  await app.register(choiceRoutes)
+  await app.register(userAdminRoutes)
 }
 
 export default adminRoutes

@@ -1,0 +1,65 @@
+import type { FastifyInstance } from 'fastify'
+import { DATE_FILTERS, SORT_KEYS, type DateFilter, type QuestionListQuery, type SortKey } from '../../db/admin-questions.ts'
+import { wasPublishedRecently } from '../../db/polls.ts'
+import type { Question } from '../../db/schema.ts'
+import { Type } from '@sinclair/typebox'
+import { formatDateTime, type FieldErrors } from './forms.ts'
+
+export const QuestionListQuerySchema = Type.Object({
+  q: Type.Optional(Type.String({ maxLength: 200 })),
+  date: Type.Optional(Type.Union(DATE_FILTERS.map((d) => Type.Literal(d)))),
+  o: Type.Optional(Type.String({ pattern: `^-?(${SORT_KEYS.join('|')})$` })),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 }))
+})
+
+export interface RawListQuery { q?: string, date?: DateFilter, o?: string, page?: number }
+
+export function toListQuery (raw: RawListQuery): QuestionListQuery {
+  const o = raw.o ?? '-pub_date'
+  return {
+    search: raw.q ?? '',
+    date: raw.date ?? 'any',
+    sort: o.replace(/^-/, '') as SortKey,
+    descending: o.startsWith('-'),
+    page: raw.page ?? 1
+  }
+}
+
+/** Builds list URLs that keep the current search, filter and sort (for links, htmx and bookmarks). */
+export function listUrl (query: QuestionListQuery, change: Partial<QuestionListQuery> = {}): string {
+  const next = { ...query, ...change }
+  const params = new URLSearchParams()
+  if (next.search !== '') params.set('q', next.search)
+  if (next.date !== 'any') params.set('date', next.date)
+  const o = `${next.descending ? '-' : ''}${next.sort}`
+  if (o !== '-pub_date') params.set('o', o)
+  if (next.page > 1) params.set('page', String(next.page))
+  const qs = params.toString()
+  return `/admin/questions/${qs === '' ? '' : `?${qs}`}`
+}
+
+export function rowView (question: Question, now = Date.now()) {
+  return { ...question, recently: wasPublishedRecently(question, now), pubDateInput: formatDateTime(question.pubDate) }
+}
+
+/** Everything the questions table partial needs. */
+export function tableData (app: FastifyInstance, query: QuestionListQuery, message?: string) {
+  const result = app.admin.questions.listQuestions(query)
+  const sortUrl = (key: SortKey) => listUrl(query, { sort: key, descending: query.sort === key ? !query.descending : key !== 'text', page: 1 })
+  return {
+    query: { ...query, page: result.page },
+    rows: result.rows.map((q) => rowView(q)),
+    total: result.total,
+    pages: result.pages,
+    pageUrl: (page: number) => listUrl(query, { page }),
+    sortUrl,
+    listUrl: listUrl({ ...query, page: result.page }),
+    message
+  }
+}
+
+export interface AddFormState { values: { questionText: string, pubDateRaw: string, choices: string[] }, errors: FieldErrors, message?: string, open: boolean }
+
+export function emptyAddForm (message?: string): AddFormState {
+  return { values: { questionText: '', pubDateRaw: formatDateTime(new Date()), choices: ['', '', ''] }, errors: {}, message, open: message !== undefined }
+}

@@ -1,0 +1,35 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { ROLES } from '../../db/schema.ts'
+import { IdParamsSchema } from './forms.ts'
+
+const UserListQuerySchema = Type.Object({
+  q: Type.Optional(Type.String({ maxLength: 200 })),
+  role: Type.Optional(Type.Union([Type.Literal('any'), ...ROLES.map((r) => Type.Literal(r))])),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 }))
+})
+const ActiveBodySchema = Type.Object({ active: Type.Union([Type.Literal('0'), Type.Literal('1')]), _csrf: Type.Optional(Type.String({ maxLength: 200 })) })
+
+// Accounts: read-only profile and role (owned by the identity provider); active can be toggled here.
+const userAdminRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/users/', { schema: { querystring: UserListQuerySchema } }, async (request, reply) => {
+    const query = { search: request.query.q ?? '', role: request.query.role ?? 'any', page: request.query.page ?? 1 }
+    const result = app.admin.users.listUsers(query)
+    return reply.render('pages/admin/users', 'partials/admin/users-table', { title: 'Users', query: { ...query, page: result.page }, ...result })
+  })
+
+  app.post('/users/:id/active', { schema: { params: IdParamsSchema, body: ActiveBodySchema } }, async (request, reply) => {
+    const active = request.body.active === '1'
+    if (request.params.id === request.user!.id && !active) {
+      throw app.httpErrors.unprocessableEntity('You cannot deactivate your own account.')
+    }
+    const user = app.admin.users.setUserActive(request.user!, request.params.id, active)
+    if (user === undefined) throw app.httpErrors.notFound('There is no user with that number.')
+    const message = `${user.username} was ${active ? 'reactivated' : 'deactivated'}.`
+    if (request.isHtmx) return reply.render('partials/admin/user-row', null, { row: user, message })
+    reply.flash(message)
+    return reply.redirect('/admin/users/', 303)
+  })
+}
+
+export default userAdminRoutes
