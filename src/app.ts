@@ -25,8 +25,8 @@ import './types.ts'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 export interface BuildOptions {
-  /** The provider's metadata, discovered once before the app is built (see src/oidc/discovery.ts). */
-  providerMetadata: ProviderMetadata
+  /** The provider's metadata if already discovered; otherwise it is discovered at the first login. */
+  providerMetadata?: ProviderMetadata
   /** True when the built-in development provider is in use: pages say so. */
   devProvider?: boolean
   /** Pino options (level, transport); false silences the app. Request URLs are always redacted. */
@@ -41,8 +41,8 @@ function requestSerializer (req: { method: string, url: string, id: string }) {
 
 /** The whole app as one Fastify instance; tests build exactly what production runs. */
 export async function buildApp (config: AppConfig, options: BuildOptions): Promise<FastifyInstance> {
-  const { clientId, clientSecret } = config.oidc
-  if (clientId === undefined || clientSecret === undefined) throw new Error('buildApp needs OIDC client credentials')
+  const { baseUrl } = config.oidc
+  if (baseUrl === undefined) throw new Error('buildApp needs the OIDC provider settings (or the development provider)')
 
   const app = Fastify({
     logger: options.logger === false ? false : { level: config.logLevel, ...options.logger, serializers: { req: requestSerializer } } as FastifyServerOptions['logger'],
@@ -54,8 +54,9 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
 
   app.decorate('config', config)
   await app.register(sensible)
-  await app.register(helmetPlugin, { providerOrigin: new URL(options.providerMetadata.authorization_endpoint).origin })
+  await app.register(helmetPlugin, { providerOrigin: new URL(baseUrl).origin })
   await app.register(dbPlugin)
+  await app.register(oidcPlugin, { metadata: options.providerMetadata })
   // Static files live outside the context below, so they skip session decoding and the user lookup.
   await app.register(staticPlugin, { publicDir: join(root, 'public') })
 
@@ -65,7 +66,6 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
     await site.register(authPlugin)
     await site.register(csrfPlugin)
     await site.register(viewPlugin, { templatesDir: join(root, 'templates'), devProvider: options.devProvider ?? false })
-    await site.register(oidcPlugin, { metadata: options.providerMetadata, clientId, clientSecret })
     await site.register(errorsPlugin)
 
     await site.register(homeRoutes)

@@ -1,6 +1,5 @@
 import { buildApp } from './app.ts'
 import { ConfigError, parseConfig, readEnv } from './config.ts'
-import { discoverProvider } from './oidc/discovery.ts'
 import { withDevProvider } from './oidc/dev-setup.ts'
 import type { DevProvider } from './oidc/dev-provider.ts'
 
@@ -20,10 +19,8 @@ async function main () {
   if (config.oidc.baseUrl === undefined) {
     ({ config, provider: devProvider } = await withDevProvider(config))
   }
-  const metadata = await discoverProvider(config.oidc.baseUrl as string, config.oidc.httpTimeoutMs)
   const pretty = config.nodeEnv === 'development' && process.stdout.isTTY
   const app = await buildApp(config, {
-    providerMetadata: metadata,
     devProvider: devProvider !== undefined,
     logger: pretty ? { transport: { target: 'pino-pretty' } } : {}
   })
@@ -48,6 +45,12 @@ async function main () {
 
   await app.listen({ host: config.host, port: config.port })
   app.log.info(`Polls is ready at ${config.appUrl}/`)
+  // Discover the provider now rather than at the first login; if it is down the app still serves
+  // public pages, logins answer 503, and discovery is retried with backoff.
+  app.oidc.provider.connected().then(
+    ({ metadata }) => { app.log.info({ issuer: metadata.issuer }, 'OpenID provider metadata loaded') },
+    (err: Error) => { app.log.error(`${err.message}. Logins answer 503 until it is reachable; retrying with backoff.`) }
+  )
 }
 
 main().catch((err: unknown) => {

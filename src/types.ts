@@ -2,6 +2,7 @@ import type { AppConfig } from './config.ts'
 import type { Db } from './db/client.ts'
 import type { PollQueries } from './db/polls.ts'
 import type { UserQueries } from './db/users.ts'
+import type { SessionQueries } from './db/sessions.ts'
 import type { AdminQuestionQueries } from './db/admin-questions.ts'
 import type { AdminChoiceQueries } from './db/admin-choices.ts'
 import type { createAdminUserQueries } from './db/admin-users.ts'
@@ -10,7 +11,7 @@ import type { Role, User } from './db/schema.ts'
 import type { preHandlerAsyncHookHandler } from 'fastify'
 
 /** A login that was started but has not reached the callback yet. */
-export interface PendingLogin { state: string, nonce: string, next: string, createdAt: number }
+export interface PendingLogin { state: string, nonce: string, codeVerifier: string, next: string, createdAt: number }
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -18,6 +19,7 @@ declare module 'fastify' {
     db: Db
     polls: PollQueries
     users: UserQueries
+    sessions: SessionQueries
     admin: {
       questions: AdminQuestionQueries
       choices: AdminChoiceQueries
@@ -29,6 +31,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     user: User | null
+    /** The server-side session of the signed-in user, when there is one. */
+    userSession: { id: string, idToken: string } | null
     isHtmx: boolean
   }
   interface FastifyReply {
@@ -44,8 +48,8 @@ declare module 'fastify' {
 
 declare module '@fastify/secure-session' {
   interface SessionData {
-    uid: number
-    idToken: string
+    /** Id of the server-side session row (src/db/sessions.ts); nothing else about the user is in the cookie. */
+    sid: string
     pending: PendingLogin[]
     flash: string
     _csrf: string

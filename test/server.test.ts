@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { discoverProvider, ProviderUnavailableError } from '../src/oidc/discovery.ts'
 
 async function freePort (): Promise<number> {
@@ -16,8 +17,13 @@ async function freePort (): Promise<number> {
   })
 }
 
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+/** Runs `npm start`'s command from an empty folder, so a developer's own .env cannot change the result. */
 function startServer (env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], {
+  const cwd = mkdtempSync(join(tmpdir(), 'polls-cwd-'))
+  const child = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'src/server.ts')], {
+    cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
@@ -56,14 +62,28 @@ t.test('production without settings refuses to start, naming what is missing', a
   }
 })
 
-t.test('an unreachable provider is a clear error at start, not a crash loop', async (t) => {
-  const port = await freePort() // nothing listens there
-  await t.rejects(discoverProvider(`http://127.0.0.1:${port}`, 1000), ProviderUnavailableError)
-  await t.rejects(discoverProvider(`http://127.0.0.1:${port}`, 1000), { message: /Could not load the OpenID provider's metadata from http:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration/ })
+t.test('an unreachable provider: public pages keep working, logins answer 503, no crash loop', async (t) => {
+  const dead = await freePort() // nothing listens there
+  await t.rejects(discoverProvider(`http://127.0.0.1:${dead}`, 1000), ProviderUnavailableError)
+  await t.rejects(discoverProvider(`http://127.0.0.1:${dead}`, 1000), { message: /Could not load the OpenID provider's metadata from http:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration/ })
 
+  const dir = mkdtempSync(join(tmpdir(), 'polls-start-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const port = await freePort()
   const server = startServer({
-    OIDC_OP_BASE_URL: `http://127.0.0.1:${port}`, OIDC_RP_CLIENT_ID: 'x', OIDC_RP_CLIENT_SECRET: 'y', ZITADEL_PROJECT: 'p', OIDC_HTTP_TIMEOUT_MS: '1000'
+    PORT: String(port), DATABASE_URL: join(dir, 'polls.db'), OIDC_HTTP_TIMEOUT_MS: '500',
+    OIDC_OP_BASE_URL: `http://127.0.0.1:${dead}`, OIDC_RP_CLIENT_ID: 'x', OIDC_RP_CLIENT_SECRET: 'y', ZITADEL_PROJECT: 'p'
   })
-  t.equal(await server.exited, 1, 'exits with an error code')
-  t.match(server.output(), /Polls could not start: Could not load the OpenID provider's metadata/)
+  t.teardown(() => { server.child.kill('SIGKILL') })
+  const deadline = Date.now() + 20_000
+  while (!server.output().includes('retrying with backoff') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+  t.match(server.output(), /Could not load the OpenID provider's metadata/, 'a clear log line')
+  t.equal((await fetch(`http://localhost:${port}/healthz`)).status, 200, 'alive')
+  t.equal((await fetch(`http://localhost:${port}/polls/`)).status, 200, 'public pages serve')
+  const login = await fetch(`http://localhost:${port}/oidc/authenticate/`, { redirect: 'manual' })
+  t.equal(login.status, 503, 'login answers 503')
+  t.equal(login.headers.get('retry-after'), '30')
+  t.match(await login.text(), /identity provider is unavailable/)
+  server.child.kill('SIGTERM')
+  t.equal(await server.exited, 0, 'and it stops cleanly')
 })

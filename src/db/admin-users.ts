@@ -2,7 +2,7 @@ import { and, asc, count, eq, or, type SQL } from 'drizzle-orm'
 import { contains } from './contains.ts'
 import type { Db } from './client.ts'
 import { recordAction, type Actor } from './admin-log.ts'
-import { users, type Role, type User } from './schema.ts'
+import { sessions, users, type Role, type User } from './schema.ts'
 
 export const USERS_PER_PAGE = 50
 export interface UserListQuery { search: string, role: Role | 'any', page: number }
@@ -32,6 +32,8 @@ export function createAdminUserQueries (db: Db) {
         if (current === undefined) return undefined
         if (current.isActive === active) return current
         const user = tx.update(users).set({ isActive: active }).where(eq(users.id, id)).returning().get()
+        // Their open sessions end now, not when the cookies expire.
+        if (!active) tx.delete(sessions).where(eq(sessions.userId, id)).run()
         recordAction(tx, actor, {
           objectType: 'user', objectId: id, objectRepr: current.username, action: 'change',
           changeMessage: active ? 'Reactivated.' : 'Deactivated.'

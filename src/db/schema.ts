@@ -64,6 +64,22 @@ export const votes = sqliteTable('votes', {
   }).onDelete('cascade')
 ])
 
+/**
+ * Server-side record of each sign-in. The cookie carries only the random id, so a session can be
+ * ended from here (logout, deactivation, roles removed) even while its cookie is still held.
+ */
+export const sessions = sqliteTable('sessions', {
+  id: text('id').primaryKey(),
+  userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  // Kept server-side (not in the cookie) for RP-initiated logout's id_token_hint.
+  idToken: text('id_token').notNull(),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull()
+}, (t) => [
+  index('sessions_user_idx').on(t.userId),
+  index('sessions_expires_idx').on(t.expiresAt)
+])
+
 export const ADMIN_ACTIONS = ['add', 'change', 'delete'] as const
 export type AdminAction = typeof ADMIN_ACTIONS[number]
 export const ADMIN_OBJECT_TYPES = ['question', 'choice', 'user'] as const

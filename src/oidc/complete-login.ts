@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { User } from '../db/schema.ts'
 import { mapRolesFromClaims } from './roles.ts'
+import { TokenEndpointError, type ConnectedProvider } from './provider-client.ts'
+import { IdTokenError } from './verify-id-token.ts'
 
 /** What the callback page should say when a login does not complete. Messages are shown to the person. */
 export class LoginFailure extends Error {
@@ -24,36 +26,41 @@ function claimString (claims: Record<string, unknown>, ...names: string[]): stri
  * The callback's work after the provider sends the browser back: state, code exchange (with the PKCE
  * verifier), ID token verification, userinfo, role mapping, account upsert. Throws LoginFailure.
  */
-export async function completeLogin (app: FastifyInstance, request: FastifyRequest, reply: import('fastify').FastifyReply): Promise<CompletedLogin> {
-  const pending = app.oidc.takePendingLogin(request)
-  if (pending === undefined) {
+export async function completeLogin (app: FastifyInstance, request: FastifyRequest, query: { code?: string, state?: string }): Promise<CompletedLogin> {
+  const pending = app.oidc.takePendingLogin(request, query.state)
+  if (pending === undefined || query.code === undefined) {
     throw new LoginFailure(400, 'This sign-in link has expired or was already used.')
   }
-
-  let tokens: { id_token?: unknown, access_token?: unknown }
+  let provider: ConnectedProvider
   try {
-    ({ token: tokens } = await app.oidc.client.getAccessTokenFromAuthorizationCodeFlow(request, reply))
+    provider = await app.oidc.provider.connected()
   } catch (err) {
-    const payload = (err as { data?: { payload?: { error?: string } } }).data?.payload
-    if (payload?.error !== undefined) {
-      throw new LoginFailure(400, 'The identity provider did not accept this sign-in. Please log in again.', `token endpoint: ${payload.error}`)
+    throw new LoginFailure(503, 'The identity provider is unavailable right now. Please try again in a minute.', (err as Error).message)
+  }
+
+  let tokens
+  try {
+    tokens = await provider.exchangeCode(query.code, pending.codeVerifier)
+  } catch (err) {
+    if (err instanceof TokenEndpointError && err.oauthError !== undefined) {
+      throw new LoginFailure(400, 'The identity provider did not accept this sign-in. Please log in again.', err.message)
     }
     throw new LoginFailure(502, 'The identity provider could not be reached to complete the sign-in.', (err as Error).message)
-  }
-  if (typeof tokens.id_token !== 'string' || typeof tokens.access_token !== 'string') {
-    throw new LoginFailure(502, 'The identity provider answered without the tokens a sign-in needs.')
   }
 
   let idClaims
   try {
-    idClaims = await app.oidc.verifyIdToken(tokens.id_token, pending.nonce)
+    idClaims = await provider.verifyIdToken(tokens.idToken, pending.nonce)
   } catch (err) {
+    if (err instanceof IdTokenError && err.cause instanceof Error && /JWKS|timed out|fetch/i.test(err.cause.name + err.cause.message)) {
+      throw new LoginFailure(502, 'The identity provider\'s signing keys could not be fetched. Please try again.', err.message)
+    }
     throw new LoginFailure(400, 'The identity provider\'s answer could not be verified.', (err as Error).message)
   }
 
   let userinfo: Record<string, unknown>
   try {
-    userinfo = await app.oidc.fetchUserinfo(tokens.access_token)
+    userinfo = await provider.fetchUserinfo(tokens.accessToken)
   } catch (err) {
     throw new LoginFailure(502, 'The identity provider could not be reached to read your profile.', (err as Error).message)
   }
@@ -61,16 +68,18 @@ export async function completeLogin (app: FastifyInstance, request: FastifyReque
     throw new LoginFailure(400, 'The identity provider\'s answer could not be verified.', 'userinfo sub differs from the ID token sub')
   }
 
+  const existing = app.users.userBySub(idClaims.sub)
   const role = mapRolesFromClaims([userinfo, idClaims], app.config.oidc.projectId)
   if (role === undefined) {
+    // Roles removed at the provider: the account's open sessions end too, not only this login.
+    if (existing !== undefined) app.sessions.endUserSessions(existing.id)
     throw new LoginFailure(403, 'Your account has no role in this application, so you cannot sign in. Ask an administrator to grant you the admin, staff or user role in the identity provider.')
   }
-
-  const claims = { ...idClaims, ...userinfo }
-  const existing = app.users.userBySub(idClaims.sub)
   if (existing !== undefined && !existing.isActive) {
     throw new LoginFailure(403, 'Your account has been deactivated in this application. Ask an administrator to reactivate it.')
   }
+
+  const claims = { ...idClaims, ...userinfo }
   const user = app.users.recordLogin({
     sub: idClaims.sub,
     username: claimString(claims, 'preferred_username', 'email', 'sub'),
@@ -79,5 +88,5 @@ export async function completeLogin (app: FastifyInstance, request: FastifyReque
     lastName: claimString(claims, 'family_name'),
     role
   })
-  return { user, idToken: tokens.id_token, next: pending.next }
+  return { user, idToken: tokens.idToken, next: pending.next }
 }

@@ -36,5 +36,9 @@ export async function discoverProvider (baseUrl: string, timeoutMs: number): Pro
       throw new ProviderUnavailableError(`The OpenID provider's metadata at ${url} has no "${key}"`)
     }
   }
+  // OIDC Discovery 4.3: the issuer must be the URL we asked, or every ID token check would be against a stranger.
+  if ((metadata.issuer as string).replace(/\/$/, '') !== baseUrl.replace(/\/$/, '')) {
+    throw new ProviderUnavailableError(`The OpenID provider at ${baseUrl} names a different issuer (${String(metadata.issuer)}); check OIDC_OP_BASE_URL`)
+  }
   return metadata as unknown as ProviderMetadata
 }

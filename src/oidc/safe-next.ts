@@ -18,5 +18,8 @@ export function safeNextPath (raw: unknown): string {
   }
   const url = new URL(raw, 'http://same.invalid')
   if (url.origin !== 'http://same.invalid') return '/'
-  return url.pathname + url.search + url.hash
+  // Dot segments are resolved by the parser: `/.//evil` becomes `//evil`, so check what comes out too.
+  const path = url.pathname + url.search + url.hash
+  if (path.startsWith('//') || path.includes('\\')) return '/'
+  return path
 }

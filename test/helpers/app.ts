@@ -4,7 +4,6 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.ts'
 import { parseConfig } from '../../src/config.ts'
-import { discoverProvider } from '../../src/oidc/discovery.ts'
 import { startDevProvider, type DevProvider, type DevProviderOptions } from '../../src/oidc/dev-provider.ts'
 import { createQuestion } from '../../src/db/seed.ts'
 import { CookieJar } from './cookie-jar.ts'
@@ -44,9 +43,8 @@ export async function buildTestApp (t: TapLike, options: { provider?: DevProvide
     LOG_LEVEL: 'error',
     ...options.env
   })
-  const metadata = await discoverProvider(provider.issuer, 5000)
   // Errors go to stderr so they show in the test log without disturbing TAP on stdout.
-  const app = await buildApp(config, { providerMetadata: metadata, logger: { level: 'error', stream: process.stderr } })
+  const app = await buildApp(config, { logger: { level: 'error', stream: process.stderr } })
   const serverErrors: string[] = []
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode >= 500) serverErrors.push(`${request.method} ${request.url} → ${reply.statusCode}`)

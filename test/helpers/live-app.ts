@@ -6,7 +6,6 @@ import type { FastifyInstance } from 'fastify'
 import { chromium, type Browser } from 'playwright-core'
 import { buildApp } from '../../src/app.ts'
 import { parseConfig } from '../../src/config.ts'
-import { discoverProvider } from '../../src/oidc/discovery.ts'
 import { startDevProvider, type DevProvider } from '../../src/oidc/dev-provider.ts'
 import { PROJECT_ID } from './app.ts'
 
@@ -46,7 +45,7 @@ export async function startLiveApp (t: TapLike): Promise<{ app: FastifyInstance,
     OIDC_RP_CLIENT_SECRET: client.clientSecret,
     ZITADEL_PROJECT: PROJECT_ID
   })
-  const app = await buildApp(config, { providerMetadata: await discoverProvider(provider.issuer, 5000), logger: { level: 'error', stream: process.stderr } })
+  const app = await buildApp(config, { logger: { level: 'error', stream: process.stderr } })
   await app.listen({ host: '127.0.0.1', port })
   t.teardown(async () => {
     await app.close()

@@ -57,9 +57,9 @@ t.test('roles are re-read at every login: promotion, demotion, removal', async (
 t.test('the login starts with state, nonce and PKCE S256, and sets a fresh, hardened session', async (t) => {
   const { app } = await buildTestApp(t)
   const browser = new TestBrowser(app)
-  await browser.get('/')
-  const before = browser.jar.get(APP_URL, 'polls_session')
   const start = await browser.get('/oidc/authenticate/?next=%2Fpolls%2F')
+  const before = browser.jar.get(APP_URL, 'polls_session')
+  t.ok(before, 'the pending login lives in the session cookie')
   t.equal(start.status, 302)
   const auth = new URL(String(start.headers.location))
   t.equal(auth.searchParams.get('response_type'), 'code')
@@ -86,7 +86,9 @@ t.test('the login starts with state, nonce and PKCE S256, and sets a fresh, hard
   t.match(session, /SameSite=Lax/)
   t.match(session, /Path=\//)
   t.match(session, /Max-Age=\d+/)
-  t.not(browser.jar.get(APP_URL, 'polls_session'), before, 'a new session cookie at login')
+  const after = browser.jar.get(APP_URL, 'polls_session') ?? ''
+  t.not(after, before, 'a new session cookie at login')
+  t.ok(after.length < 250, `the cookie holds only the session id, no tokens (${after.length} characters)`)
   t.notMatch(callback.body + JSON.stringify(callback.headers), /eyJ/, 'no token in the response')
 
   // The same callback again (back button, double click) is refused clearly, not with a 500.
@@ -103,8 +105,8 @@ t.test('Secure cookies when APP_URL is https; no cookie at all for anonymous pag
   t.notMatch(home.body, /csrf-token/, 'and no CSRF token')
   const res = await app.inject({ method: 'GET', url: '/oidc/authenticate/' })
   const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? [])
-  t.ok(cookies.length >= 3, 'session, state and PKCE cookies')
-  for (const cookie of cookies) t.match(cookie, /; Secure/, `${cookie.split('=')[0]} is Secure`)
+  t.equal(cookies.length, 1, 'one encrypted cookie carries state, nonce and PKCE verifier')
+  t.match(cookies[0], /^polls_session=.*; Secure/)
   t.equal(res.headers['strict-transport-security'] !== undefined, true, 'HSTS on https')
 })
 
@@ -145,4 +147,50 @@ t.test('logout ends the session and continues at the provider with id_token_hint
   const anonymous = await new TestBrowser(app).post('/oidc/logout/', {})
   t.equal(anonymous.status, 303, 'signed-out visitors are just sent home')
   t.equal(anonymous.headers.location, '/')
+})
+
+t.test('sessions end server-side: logout, cookie replay, roles removed, refused login', async (t) => {
+  const { app, provider } = await buildTestApp(t)
+
+  const bob = new TestBrowser(app)
+  await bob.login('bob')
+  const stolen = bob.jar.get(APP_URL, 'polls_session') ?? ''
+  await bob.post('/oidc/logout/', { _csrf: await bob.csrfToken('/') })
+  const replay = new TestBrowser(app)
+  replay.jar.set(APP_URL, 'polls_session', stolen)
+  t.match((await replay.get('/user')).body, /You are not signed in/, 'a copy of the cookie taken before logout is worthless after it')
+
+  const alice = new TestBrowser(app)
+  await alice.login('alice')
+  t.equal((await alice.get('/admin/')).status, 200)
+  const aliceUser = provider.users.get('alice')
+  if (aliceUser === undefined) throw new Error('alice missing')
+  aliceUser.roles = []
+  const refused = await new TestBrowser(app).login('alice')
+  t.equal(refused.status, 403, 'her next login is refused')
+  t.equal((await alice.get('/admin/')).status, 302, 'and her open session has ended too')
+
+  const carol = new TestBrowser(app)
+  await carol.login('carol')
+  await carol.get('/oidc/callback/?code=x&state=forged')
+  t.match((await carol.get('/user')).body, /You are not signed in/, 'a failed callback signs the browser out')
+
+  await carol.login('carol')
+  carol.jar.clear(provider.issuer) // someone else signs in at the provider in this browser
+  const landed = await carol.login('dave')
+  t.equal(landed.status, 403, 'dave is refused')
+  t.match((await carol.get('/user')).body, /You are not signed in/, 'and carol is not left signed in behind the refusal')
+})
+
+t.test('logins started in two tabs both complete', async (t) => {
+  const { app } = await buildTestApp(t)
+  const browser = new TestBrowser(app)
+  const first = await browser.follow(await browser.get('/oidc/authenticate/?next=%2Fpolls%2F'))
+  const second = await browser.follow(await browser.get('/oidc/authenticate/?next=%2Fuser'))
+  const pick = (page: typeof first) => new URL(/action="([^"]*\/login)"/.exec(page.body)?.[1] ?? '', page.url).href
+  const firstDone = await browser.follow(await browser.post(pick(first), { username: 'carol' }))
+  t.equal(firstDone.url, `${APP_URL}/polls/`, 'the first tab lands where it started')
+  const secondDone = await browser.follow(await browser.post(pick(second), { username: 'carol' }))
+  t.equal(secondDone.url, `${APP_URL}/user`, 'and so does the second')
+  t.match(secondDone.body, /<dd>carol<\/dd>/)
 })

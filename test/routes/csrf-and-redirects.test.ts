@@ -40,7 +40,8 @@ t.test('safeNextPath keeps same-site paths and refuses everything else', async (
   for (const evil of [
     '//evil.example', '//evil.example/polls/', 'https://evil.example/', 'http:evil.example', '/\\evil.example',
     '\\\\evil.example', '/%2F%2Fevil.example', '%2F%2Fevil.example', '/%5Cevil.example', '/%252F%252Fevil.example',
-    'javascript:alert(1)', '/\t/evil.example', ' /polls/', '', 'polls/3/', '/%E0%A4%A'
+    'javascript:alert(1)', '/\t/evil.example', ' /polls/', '', 'polls/3/', '/%E0%A4%A',
+    '/.//evil.example', '/a/..//evil.example', '/%2e//evil.example/x', '/polls/../..//evil.example'
   ]) {
     t.equal(safeNextPath(evil), '/', `${JSON.stringify(evil)} → /`)
   }
@@ -50,7 +51,7 @@ t.test('safeNextPath keeps same-site paths and refuses everything else', async (
 
 t.test('open-redirect attempts through the login land on /', async (t) => {
   const { app } = await buildTestApp(t)
-  for (const evil of ['//evil.example', 'https://evil.example/', '/\\evil.example', '/%2F%2Fevil.example']) {
+  for (const evil of ['//evil.example', 'https://evil.example/', '/\\evil.example', '/%2F%2Fevil.example', '/.//evil.example']) {
     const landed = await new TestBrowser(app).login('carol', evil)
     t.equal(landed.url, `${APP_URL}/`, `next=${evil} → /`)
   }

@@ -7,21 +7,26 @@ export function loginUrl (next: string): string {
   return `/oidc/authenticate/?next=${encodeURIComponent(next)}`
 }
 
+/** Eight hours from login, whatever happens in between: the absolute lifetime of a session. */
+export const SESSION_LIFETIME_MS = 8 * 60 * 60 * 1000
+
 /**
- * request.user comes from the database on every request, not from the cookie alone, so a deactivated
- * account stops working at its next request.
+ * request.user comes from the server-side session row and the database on every request, not from the
+ * cookie alone, so logout, deactivation and removed roles end a session even while its cookie is held.
  */
 export default fp(async function authPlugin (app) {
   app.decorateRequest('user', null)
+  app.decorateRequest('userSession', null)
   app.addHook('onRequest', async (request) => {
-    const uid = request.session.get('uid')
-    if (uid === undefined) return
-    const user = app.users.userById(uid)
-    if (user === undefined || !user.isActive) {
+    const sid = request.session.get('sid')
+    if (sid === undefined) return
+    const found = app.sessions.sessionUser(sid)
+    if (found === undefined || !found.user.isActive) {
       request.session.delete()
       return
     }
-    request.user = user
+    request.user = found.user
+    request.userSession = { id: sid, idToken: found.idToken }
   })
 
   function sendToLogin (request: FastifyRequest, reply: FastifyReply) {

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import { openDatabase } from '../../db/client.ts'
 import { createPollQueries } from '../../db/polls.ts'
 import { createUserQueries } from '../../db/users.ts'
+import { createSessionQueries } from '../../db/sessions.ts'
 import { createAdminQuestionQueries } from '../../db/admin-questions.ts'
 import { createAdminChoiceQueries } from '../../db/admin-choices.ts'
 import { createAdminUserQueries } from '../../db/admin-users.ts'
@@ -13,6 +14,7 @@ export default fp(async function dbPlugin (app) {
   app.decorate('db', db)
   app.decorate('polls', createPollQueries(db))
   app.decorate('users', createUserQueries(db))
+  app.decorate('sessions', createSessionQueries(db))
   app.decorate('admin', {
     questions: createAdminQuestionQueries(db),
     choices: createAdminChoiceQueries(db),

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { ProviderUnavailableError } from '../../oidc/discovery.ts'
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -45,9 +46,14 @@ export default fp(async function errorsPlugin (app) {
   }
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    if (error instanceof ProviderUnavailableError) {
+      request.log.warn({ reason: error.message }, 'identity provider unavailable')
+      reply.header('retry-after', '30')
+      return renderError(request, reply, 503, 'The identity provider is unavailable right now, so signing in is not possible. Pages that need no sign-in keep working; please try again in a minute.')
+    }
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
     if (status >= 500) request.log.error({ err: error }, 'request failed')
-    else request.log.info({ code: error.code, status, msg: error.message }, 'request refused')
+    else request.log.info({ code: error.code, status, reason: error.message }, 'request refused')
     try {
       return await renderError(request, reply, status, friendlyMessage(error, status))
     } catch (renderFailure) {

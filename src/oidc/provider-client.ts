@@ -1,0 +1,129 @@
+import { AuthorizationCode } from 'simple-oauth2'
+import { discoverProvider, ProviderUnavailableError, type ProviderMetadata } from './discovery.ts'
+import { createIdTokenVerifier } from './verify-id-token.ts'
+
+export interface ProviderClientOptions {
+  baseUrl: string
+  clientId: string
+  clientSecret: string
+  scopes: string
+  callbackUri: string
+  httpTimeoutMs: number
+  clockToleranceSeconds: number
+  /** Injected discovery metadata skips the first fetch (tests, and the start-up warm-up). */
+  metadata?: ProviderMetadata
+}
+
+export interface TokenSet { idToken: string, accessToken: string }
+
+/** What the client can do once the provider's metadata is known. */
+export interface ConnectedProvider {
+  metadata: ProviderMetadata
+  authorizationUrl (params: { state: string, nonce: string, codeChallenge: string }): string
+  exchangeCode (code: string, codeVerifier: string): Promise<TokenSet>
+  verifyIdToken: ReturnType<typeof createIdTokenVerifier>
+  fetchUserinfo (accessToken: string): Promise<Record<string, unknown>>
+}
+
+export class TokenEndpointError extends Error {
+  constructor (readonly oauthError: string | undefined, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'TokenEndpointError'
+  }
+}
+
+const MAX_BACKOFF_MS = 60_000
+
+/**
+ * The OpenID provider as this app sees it. Discovery happens once and is cached; while the provider is
+ * unreachable, callers get ProviderUnavailableError at once and a new attempt is made only after a
+ * growing delay (1 s, 2 s, 4 s … 60 s), so a provider outage never turns into a request storm.
+ */
+export function createProviderClient (options: ProviderClientOptions) {
+  let connected: ConnectedProvider | undefined
+  let pending: Promise<ConnectedProvider> | undefined
+  let failures = 0
+  let retryAt = 0
+  let lastError: ProviderUnavailableError | undefined
+
+  function connect (metadata: ProviderMetadata): ConnectedProvider {
+    const authorize = new URL(metadata.authorization_endpoint)
+    const token = new URL(metadata.token_endpoint)
+    const oauth = new AuthorizationCode({
+      client: { id: options.clientId, secret: options.clientSecret },
+      auth: { authorizeHost: authorize.origin, authorizePath: authorize.pathname, tokenHost: token.origin, tokenPath: token.pathname },
+      http: { timeout: options.httpTimeoutMs } as Record<string, unknown>
+    })
+    const verifyIdToken = createIdTokenVerifier({
+      metadata, clientId: options.clientId, clockToleranceSeconds: options.clockToleranceSeconds, httpTimeoutMs: options.httpTimeoutMs
+    })
+    return {
+      metadata,
+      verifyIdToken,
+      authorizationUrl ({ state, nonce, codeChallenge }) {
+        const url = new URL(oauth.authorizeURL({ redirect_uri: options.callbackUri, scope: options.scopes, state }))
+        url.searchParams.set('nonce', nonce)
+        url.searchParams.set('code_challenge', codeChallenge)
+        url.searchParams.set('code_challenge_method', 'S256')
+        return url.href
+      },
+      async exchangeCode (code, codeVerifier) {
+        let token: Record<string, unknown>
+        try {
+          ({ token } = await oauth.getToken({ code, redirect_uri: options.callbackUri, code_verifier: codeVerifier } as Parameters<typeof oauth.getToken>[0]))
+        } catch (err) {
+          const payload = (err as { data?: { payload?: { error?: unknown } } }).data?.payload
+          const oauthError = typeof payload?.error === 'string' ? payload.error : undefined
+          throw new TokenEndpointError(oauthError, `token endpoint: ${oauthError ?? (err as Error).message}`, { cause: err })
+        }
+        if (typeof token.id_token !== 'string' || typeof token.access_token !== 'string') {
+          throw new TokenEndpointError(undefined, 'token endpoint answered without id_token and access_token')
+        }
+        return { idToken: token.id_token, accessToken: token.access_token }
+      },
+      async fetchUserinfo (accessToken) {
+        let res: Response
+        try {
+          res = await fetch(metadata.userinfo_endpoint, {
+            headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+            signal: AbortSignal.timeout(options.httpTimeoutMs)
+          })
+        } catch (err) {
+          throw new ProviderUnavailableError(`userinfo could not be fetched: ${(err as Error).message}`, { cause: err })
+        }
+        if (!res.ok) throw new ProviderUnavailableError(`userinfo answered HTTP ${res.status}`)
+        const body = await res.json().catch(() => undefined) as unknown
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ProviderUnavailableError('userinfo is not a JSON object')
+        return body as Record<string, unknown>
+      }
+    }
+  }
+
+  if (options.metadata !== undefined) connected = connect(options.metadata)
+
+  return {
+    /** The connected provider, discovering it first if needed; ProviderUnavailableError while it is down. */
+    async connected (): Promise<ConnectedProvider> {
+      if (connected !== undefined) return connected
+      if (pending !== undefined) return pending
+      if (Date.now() < retryAt && lastError !== undefined) throw lastError
+      pending = discoverProvider(options.baseUrl, options.httpTimeoutMs)
+        .then((metadata) => {
+          connected = connect(metadata)
+          failures = 0
+          return connected
+        })
+        .catch((err: unknown) => {
+          failures++
+          retryAt = Date.now() + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (failures - 1))
+          lastError = err instanceof ProviderUnavailableError ? err : new ProviderUnavailableError(String(err), { cause: err })
+          throw lastError
+        })
+        .finally(() => { pending = undefined })
+      return pending
+    },
+    get isConnected (): boolean { return connected !== undefined }
+  }
+}
+
+export type ProviderClient = ReturnType<typeof createProviderClient>
