@@ -15,6 +15,8 @@ export interface AppConfig {
   sessionKey: Buffer
   sessionSecretIsEphemeral: boolean
   logLevel: string
+  /** Port of the built-in development provider (0 = any free port). */
+  devProviderPort: number
   oidc: {
     /** Unset means "start the built-in development provider" (never in production). */
     baseUrl?: string
@@ -60,7 +62,7 @@ export function parseConfig (env: Env): AppConfig {
   else problems.push(`NODE_ENV must be development, production or test (got "${nodeEnvRaw}")`)
   const production = nodeEnv === 'production'
 
-  const port = parseInteger(value('PORT') ?? '8000', 'PORT', 0, 65535, problems)
+  const port = parseInteger(value('PORT') ?? '8000', 'PORT', 1, 65535, problems)
   const host = value('HOST') ?? (production ? '0.0.0.0' : '127.0.0.1')
 
   let appUrl = `http://localhost:${port}`
@@ -76,6 +78,8 @@ export function parseConfig (env: Env): AppConfig {
     problems.push('SESSION_SECRET must be at least 32 characters (try: openssl rand -base64 48)')
   }
   if (production && sessionSecret === undefined) problems.push('SESSION_SECRET is required in production')
+  // Redirect URIs and the Secure cookie flag come from APP_URL: a silent localhost default would break both.
+  if (production && appUrlRaw === undefined) problems.push('APP_URL is required in production (the public https origin, e.g. https://polls.example.com)')
 
   const baseUrlRaw = value('OIDC_OP_BASE_URL')
   const baseUrl = baseUrlRaw === undefined ? undefined : parseUrl(baseUrlRaw, 'OIDC_OP_BASE_URL', problems)?.href.replace(/\/$/, '')
@@ -99,6 +103,10 @@ export function parseConfig (env: Env): AppConfig {
 
   const databaseUrl = value('DATABASE_URL') ?? 'data/polls.db'
   const logLevel = value('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'warn' : 'info')
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${logLevel}")`)
+  }
+  const devProviderPort = parseInteger(value('DEV_OIDC_PORT') ?? '0', 'DEV_OIDC_PORT', 0, 65535, problems)
   const timeoutMs = parseInteger(value('OIDC_HTTP_TIMEOUT_MS') ?? '5000', 'OIDC_HTTP_TIMEOUT_MS', 100, 120000, problems)
 
   if (problems.length > 0) throw new ConfigError(problems)
@@ -113,6 +121,7 @@ export function parseConfig (env: Env): AppConfig {
     sessionKey: sessionSecret === undefined ? randomBytes(32) : deriveSessionKey(sessionSecret),
     sessionSecretIsEphemeral: sessionSecret === undefined,
     logLevel,
+    devProviderPort,
     oidc: {
       baseUrl,
       clientId,

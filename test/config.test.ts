@@ -47,6 +47,9 @@ t.test('the seed\'s names configure the provider', async (t) => {
 t.test('bad values are refused with a message naming the key', async (t) => {
   t.match(problems({ PORT: 'eighty' }), [/PORT must be a whole number/])
   t.match(problems({ PORT: '70000' }), [/PORT/])
+  t.match(problems({ PORT: '0' }), [/PORT/])
+  t.match(problems({ LOG_LEVEL: 'loud' }), [/LOG_LEVEL must be one of/])
+  t.match(problems({ DEV_OIDC_PORT: 'x' }), [/DEV_OIDC_PORT/])
   t.match(problems({ APP_URL: 'localhost:8000' }), [/APP_URL must be an http\(s\) URL/])
   t.match(problems({ APP_URL: 'http://x.example/app' }), [/APP_URL must be an origin/])
   t.match(problems({ SESSION_SECRET: 'short' }), [/SESSION_SECRET must be at least 32/])
@@ -61,10 +64,10 @@ t.test('bad values are refused with a message naming the key', async (t) => {
 
 t.test('production requires SESSION_SECRET and the OIDC settings', async (t) => {
   const missing = problems({ NODE_ENV: 'production' }).join('\n')
-  for (const key of ['SESSION_SECRET', 'OIDC_OP_BASE_URL', 'OIDC_RP_CLIENT_ID', 'OIDC_RP_CLIENT_SECRET', 'ZITADEL_PROJECT']) {
+  for (const key of ['SESSION_SECRET', 'APP_URL', 'OIDC_OP_BASE_URL', 'OIDC_RP_CLIENT_ID', 'OIDC_RP_CLIENT_SECRET', 'ZITADEL_PROJECT']) {
     t.match(missing, new RegExp(`${key} is required in production`))
   }
-  t.same(problems({ NODE_ENV: 'production', SESSION_SECRET: 'y'.repeat(48), ...OIDC }), [])
+  t.same(problems({ NODE_ENV: 'production', SESSION_SECRET: 'y'.repeat(48), APP_URL: 'https://polls.example.com', ...OIDC }), [])
 })
 
 t.test('.env is read, and the environment wins over it', async (t) => {

@@ -12,7 +12,7 @@ export async function withDevProvider (config: AppConfig): Promise<{ config: App
   const clientSecret = randomBytes(24).toString('base64url')
   const provider = await startDevProvider({
     host: '127.0.0.1',
-    port: Number(process.env.DEV_OIDC_PORT ?? 0),
+    port: config.devProviderPort,
     projectId: config.oidc.projectId,
     clients: [{
       clientId,

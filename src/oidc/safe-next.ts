@@ -4,14 +4,17 @@
  */
 export function safeNextPath (raw: unknown): string {
   if (typeof raw !== 'string' || raw.length === 0 || raw.length > 2000) return '/'
-  let decoded = raw
+  let once: string
   try {
-    // Decoding twice catches %252F-style tricks that a later redirect hop would undo.
-    decoded = decodeURIComponent(decodeURIComponent(raw))
+    once = decodeURIComponent(raw)
   } catch {
     return '/'
   }
-  for (const candidate of [raw, decoded]) {
+  // Decoding twice catches %252F-style tricks that a later redirect hop would undo; a value that does
+  // not decode twice (a literal "%" in a query) is simply checked once.
+  let twice = once
+  try { twice = decodeURIComponent(once) } catch { /* keep the single decoding */ }
+  for (const candidate of [raw, once, twice]) {
     if (!candidate.startsWith('/')) return '/'
     if (candidate.startsWith('//') || candidate.includes('\\')) return '/'
     if (/[\u0000-\u001f\u007f]/.test(candidate)) return '/'

@@ -50,6 +50,37 @@ t.test('voting with htmx happens in place; staff see the results inline', async 
   t.same(app.polls.tallyVotes(q.id).map((c) => c.votes), [1, 0])
 })
 
+t.test('errors other than validation land beside the form; an expired session goes to the login', async (t) => {
+  const { app, url } = await startLiveApp(t)
+  const browser = await launchChromium(t)
+  const q = addQuestion(app, 'Still usable?', -1, ['Yes', 'No'])
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  await logIn(page, url, 'carol')
+  await page.goto(`${url}/polls/${q.id}/`)
+
+  // A tampered form (CSRF) is refused with 403: the message shows and the form stays.
+  await page.evaluate(() => {
+    document.querySelector('meta[name="csrf-token"]')?.setAttribute('content', 'forged')
+    document.querySelectorAll('input[name="_csrf"]').forEach((input) => { (input as HTMLInputElement).value = 'forged' })
+  })
+  await page.getByRole('radio', { name: 'Yes' }).check()
+  await page.getByRole('button', { name: 'Vote' }).click()
+  await page.getByText('This form has expired or did not come from this site').waitFor()
+  t.ok(await page.getByRole('button', { name: 'Vote' }).isVisible(), 'the form is still there')
+  t.equal(app.polls.tallyVotes(q.id).reduce((n, c) => n + c.votes, 0), 0, 'nothing was written')
+
+  // The session cookie is gone (expired): htmx follows HX-Redirect through the login and back.
+  await page.reload()
+  await context.clearCookies({ name: 'polls_session' })
+  await page.getByRole('radio', { name: 'No' }).check()
+  await page.getByRole('button', { name: 'Vote' }).click()
+  await page.waitForURL(`${url}/polls/${q.id}/`, { waitUntil: 'load' })
+  await page.locator('.who').waitFor()
+  t.match(await page.locator('.who').innerText(), /carol/, 'signed in again (the provider still knew her) and back on the question')
+  t.notOk(await page.locator('.error-box').isVisible(), 'no login page or error swapped into the fragment')
+})
+
 t.test('without JavaScript the same form posts and redirects', async (t) => {
   const { app, url } = await startLiveApp(t)
   const browser = await launchChromium(t)

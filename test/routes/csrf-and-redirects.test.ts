@@ -37,6 +37,7 @@ t.test('state changes without a valid CSRF token → 403 and nothing changes', a
 t.test('safeNextPath keeps same-site paths and refuses everything else', async (t) => {
   t.equal(safeNextPath('/polls/3/'), '/polls/3/')
   t.equal(safeNextPath('/polls/?page=2#top'), '/polls/?page=2#top')
+  t.equal(safeNextPath('/admin/questions/?q=100%25'), '/admin/questions/?q=100%25', 'a literal % survives')
   for (const evil of [
     '//evil.example', '//evil.example/polls/', 'https://evil.example/', 'http:evil.example', '/\\evil.example',
     '\\\\evil.example', '/%2F%2Fevil.example', '%2F%2Fevil.example', '/%5Cevil.example', '/%252F%252Fevil.example',
