@@ -1,0 +1,138 @@
+import t from 'tap'
+import { createQuestion } from '../../../src/db/seed.ts'
+import { dateFilterRange } from '../../../src/db/admin-questions.ts'
+import { APP_URL, TestBrowser, addQuestion } from '../../helpers/app.ts'
+import { adminSession, count, rowTitles } from './helpers.ts'
+
+const DAY = 24 * 60 * 60 * 1000
+
+t.test('search, date filter, sort and pages', async (t) => {
+  const { app, alice, hx, serverErrors } = await adminSession(t)
+  const now = Date.now()
+  // 120 questions: "Cats 000"…; every third mentions dogs; dates spread over 400 days back.
+  for (let i = 0; i < 120; i++) {
+    createQuestion(app.db, {
+      questionText: `${i % 3 === 0 ? 'Dogs' : 'Cats'} ${String(i).padStart(3, '0')}`,
+      pubDate: new Date(now - i * 3.4 * DAY),
+      choices: Array.from({ length: (i % 4) + 1 }, (_, k) => `c${k}`)
+    })
+  }
+  const page1 = await alice.get('/admin/questions/')
+  t.match(page1.body, '120 questions')
+  t.equal(rowTitles(page1.body).length, 50, '50 a page')
+  t.equal(rowTitles(page1.body)[0], 'Dogs 000', 'newest first by default')
+  t.match(page1.body, 'Page 1 of 3')
+
+  const page3 = await alice.get('/admin/questions/?page=3', hx)
+  t.notMatch(page3.body, /<html/, 'htmx gets the table only')
+  t.equal(rowTitles(page3.body).length, 20)
+  t.equal(rowTitles(page3.body)[19], 'Cats 119')
+  t.equal(rowTitles((await alice.get('/admin/questions/?page=99')).body).length, 20, 'a page past the end shows the last')
+
+  const dogs = await alice.get('/admin/questions/?q=dog', hx)
+  t.match(dogs.body, '40 questions', 'search is case-insensitive and matches part of the text')
+  t.ok(rowTitles(dogs.body).every((title) => title.startsWith('Dogs')))
+  t.match(dogs.body, 'href="/admin/questions/?q=dog&amp;o=text"', 'sort links keep the search')
+  t.match((await alice.get('/admin/questions/?q=%25', hx)).body, '0 questions', '% is literal, not a wildcard')
+
+  const byText = await alice.get('/admin/questions/?o=text', hx)
+  t.equal(rowTitles(byText.body)[0], 'Cats 001')
+  t.match(byText.body, 'aria-sort="ascending"')
+  const byTextDesc = await alice.get('/admin/questions/?o=-text', hx)
+  t.equal(rowTitles(byTextDesc.body)[0], 'Dogs 117')
+  const byChoices = await alice.get('/admin/questions/?o=-choices', hx)
+  t.equal(rowTitles(byChoices.body)[0], 'Cats 119', 'most choices first (4), ties by id in the same direction')
+
+  const today = await alice.get('/admin/questions/?date=today', hx)
+  t.same(rowTitles(today.body), ['Dogs 000'])
+  const week = await alice.get('/admin/questions/?date=7d', hx)
+  t.same(rowTitles(week.body), ['Dogs 000', 'Cats 001', 'Cats 002'])
+  const range = dateFilterRange('year', new Date(now))
+  const inYear = app.db.$client.prepare('select count(*) as n from questions where pub_date >= ? and pub_date < ?').get(range?.from.getTime(), range?.until.getTime()) as { n: number }
+  t.match((await alice.get('/admin/questions/?date=year', hx)).body, `${inYear.n} question${inYear.n === 1 ? '' : 's'}`)
+  t.match((await alice.get('/admin/questions/?date=year&q=dogs&o=votes&page=1', hx)).body, /questions?</, 'filters combine')
+
+  addQuestion(app, 'Future question', 30)
+  t.same(rowTitles((await alice.get('/admin/questions/?date=today', hx)).body), ['Dogs 000'], 'the date filter ends today, like Django\'s')
+
+  for (const bad of ['?o=password', '?date=century', '?page=0', '?page=abc', `?q=${'x'.repeat(201)}`]) {
+    const res = await alice.get(`/admin/questions/${bad}`)
+    t.equal(res.status, 400, `${bad.slice(0, 20)} → 400`)
+  }
+  t.same(serverErrors, [])
+})
+
+t.test('users: list, search, role filter; deactivation ends open sessions', async (t) => {
+  const { app, alice, hx, serverErrors } = await adminSession(t)
+  const carol = new TestBrowser(app)
+  await carol.login('carol')
+  const bob = new TestBrowser(app)
+  await bob.login('bob')
+
+  const list = await alice.get('/admin/users/')
+  t.match(list.body, '3 users')
+  for (const text of ['alice', 'Carol Clark', 'carol@example.com', 'role-staff', 'Last login', 'Joined']) t.match(list.body, text)
+  t.match(list.body, /roles come from the identity provider/, 'says where roles are changed')
+  t.match((await alice.get('/admin/users/?q=CLARK', hx)).body, '1 user<')
+  t.match((await alice.get('/admin/users/?role=staff', hx)).body, /1 user<[\s\S]*bob/)
+
+  const carolId = app.users.userBySub('dev-carol')?.id ?? 0
+  const deactivated = await alice.post(`/admin/users/${carolId}/active`, { active: '0' }, hx)
+  t.equal(deactivated.status, 200)
+  t.match(deactivated.body, 'carol was deactivated.')
+  t.match(deactivated.body, 'Reactivate')
+
+  const next = await carol.get('/polls/1/')
+  t.equal(next.status, 302, 'carol\'s open session stops at her next request')
+  const nextHx = await carol.get('/user', hx)
+  t.match(nextHx.body, /You are not signed in/)
+  const again = await carol.login('carol')
+  t.equal(again.status, 403, 'and she cannot log in')
+  t.match(again.body, /deactivated/)
+
+  const self = await alice.post(`/admin/users/${app.users.userBySub('dev-alice')?.id}/active`, { active: '0' }, hx)
+  t.equal(self.status, 422, 'an admin cannot deactivate themself')
+  t.match(self.body, /cannot deactivate your own account/)
+  t.notMatch(list.body, new RegExp(`action="/admin/users/${app.users.userBySub('dev-alice')?.id}/active"`), 'no button for yourself')
+
+  await alice.post(`/admin/users/${carolId}/active`, { active: '1' }, hx)
+  const back = await carol.login('carol', '/user')
+  t.equal(back.url, `${APP_URL}/user`, 'reactivated: she can log in again')
+  t.equal((await alice.post('/admin/users/999/active', { active: '0' }, hx)).status, 404)
+  t.equal((await alice.post(`/admin/users/${carolId}/active`, { active: 'maybe' }, hx)).status, 400)
+  t.same(serverErrors, [])
+})
+
+t.test('history: every change is recorded and shown', async (t) => {
+  const { app, alice, hx, serverErrors } = await adminSession(t)
+  await alice.post('/admin/questions/', { question_text: 'Logged?', pub_date: '2026-01-01T00:00', choice: ['Yes'] }, hx)
+  const id = (app.db.$client.prepare('select id from questions').get() as { id: number }).id
+  await alice.post(`/admin/questions/${id}/?view=row`, { question_text: 'Logged again?', pub_date: '2026-01-01T00:00', version: '1' }, hx)
+  await alice.post(`/admin/questions/${id}/choices/`, { choice_text: 'No' }, hx)
+  const carolBrowser = new TestBrowser(app)
+  await carolBrowser.login('carol')
+  await alice.post(`/admin/users/${app.users.userBySub('dev-carol')?.id}/active`, { active: '0' }, hx)
+
+  const rows = app.db.$client.prepare('select username, object_type, action, change_message from admin_log order by id').all()
+  t.same(rows, [
+    { username: 'alice', object_type: 'question', action: 'add', change_message: 'Added, with choices “Yes”.' },
+    { username: 'alice', object_type: 'question', action: 'change', change_message: 'Changed question text.' },
+    { username: 'alice', object_type: 'choice', action: 'add', change_message: 'Added choice “No” to “Logged again?”.' },
+    { username: 'alice', object_type: 'user', action: 'change', change_message: 'Deactivated.' }
+  ])
+  const home = await alice.get('/admin/')
+  t.match(home.body, /Recent actions/)
+  t.match(home.body, 'Changed question text.')
+  t.match(home.body, 'Deactivated.')
+  const history = await alice.get(`/admin/questions/${id}/history/`)
+  t.match(history.body, 'Added, with choices “Yes”.')
+  t.match(history.body, 'Added choice “No”')
+  t.notMatch(history.body, 'Deactivated.', 'only this question\'s entries')
+
+  await alice.post(`/admin/questions/${id}/delete/`, {}, hx)
+  const afterDelete = await alice.get(`/admin/questions/${id}/history/`)
+  t.equal(afterDelete.status, 200, 'a deleted question\'s history is still readable')
+  t.match(afterDelete.body, /Deleted, with 2 choices and 0 votes/)
+  t.equal(count(app, 'admin_log'), 5)
+  t.same(serverErrors, [])
+})
