@@ -1,15 +1,7 @@
 // What only a browser shows: htmx swaps the vote in place (no navigation), and the plain-form fallback.
 import t from 'tap'
-import type { Page } from 'playwright-core'
 import { addQuestion } from '../helpers/app.ts'
-import { launchChromium, startLiveApp } from '../helpers/live-app.ts'
-
-async function logIn (page: Page, url: string, username: string) {
-  await page.goto(`${url}/`)
-  await page.getByRole('link', { name: 'Log in' }).first().click()
-  await page.locator(`form:has(input[name="username"][value="${username}"]) button`).click()
-  await page.waitForURL(`${url}/`)
-}
+import { launchChromium, logIn, startLiveApp } from '../helpers/live-app.ts'
 
 t.test('voting with htmx happens in place; staff see the results inline', async (t) => {
   const { app, url } = await startLiveApp(t)

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type Page } from 'playwright-core'
 import { buildApp } from '../../src/app.ts'
 import { parseConfig } from '../../src/config.ts'
 import { startDevProvider, type DevProvider } from '../../src/oidc/dev-provider.ts'
@@ -64,4 +64,12 @@ export async function launchChromium (t: TapLike): Promise<Browser> {
   })
   t.teardown(() => browser.close())
   return browser
+}
+
+/** Clicks "Log in" on the home page and picks `username` at the provider's sign-in page. */
+export async function logIn (page: Page, url: string, username: string) {
+  await page.goto(`${url}/`)
+  await page.getByRole('link', { name: 'Log in' }).first().click()
+  await page.locator(`form:has(input[name="username"][value="${username}"]) button`).click()
+  await page.waitForURL(`${url}/`)
 }
