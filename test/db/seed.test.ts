@@ -1,5 +1,6 @@
 import t from 'tap'
 import { seedDemoQuestions } from '../../src/db/seed.ts'
+import { seedBulk } from '../../src/db/bulk-seed.ts'
 import { TestBrowser, buildTestApp } from '../helpers/app.ts'
 
 t.test('db:seed adds published demo questions with choices, listed newest first', async (t) => {
@@ -10,4 +11,21 @@ t.test('db:seed adds published demo questions with choices, listed newest first'
   const page = await new TestBrowser(app).get('/polls/')
   const titles = [...page.body.matchAll(/<li><a href="\/polls\/\d+\/">([^<]*)<\/a>/g)].map((m) => m[1])
   t.same(titles, ['What&#39;s up?', 'Which identity provider do you use?', 'Tabs or spaces?', 'Best time for the team meeting?'])
+})
+
+t.test('bulk seed for benchmarks: counts right, one vote per voter and question, triggers back in place', async (t) => {
+  const { app } = await buildTestApp(t)
+  const result = seedBulk(app.db, { questions: 200, votes: 2000, users: 50 })
+  t.same(result, { questions: 200, choices: 600, votes: 2000, users: 50 })
+  const sql = app.db.$client
+  const mismatched = sql.prepare(`select count(*) as n from questions q where vote_count != (select count(*) from votes v where v.question_id = q.id)
+    or choice_count != (select count(*) from choices c where c.question_id = q.id)`).get() as { n: number }
+  t.equal(mismatched.n, 0, 'stored totals equal the rows')
+  const dupes = sql.prepare('select count(*) as n from (select user_id, question_id from votes group by 1, 2 having count(*) > 1)').get() as { n: number }
+  t.equal(dupes.n, 0)
+  const triggers = sql.prepare("select count(*) as n from sqlite_master where type = 'trigger'").get() as { n: number }
+  t.equal(triggers.n, 4, 'the count triggers are restored')
+  const q = sql.prepare('select id, vote_count from questions where id = 1').get() as { id: number, vote_count: number }
+  sql.prepare('delete from votes where question_id = 1 and id = (select min(id) from votes where question_id = 1)').run()
+  t.equal((sql.prepare('select vote_count from questions where id = 1').get() as { vote_count: number }).vote_count, q.vote_count - 1, 'and keep counting')
 })

@@ -1,0 +1,70 @@
+import type { Db } from './client.ts'
+
+const SUBJECTS = ['editor', 'language', 'framework', 'database', 'team lunch', 'meeting time', 'coffee', 'holiday', 'laptop', 'keyboard', 'font', 'colour theme', 'browser', 'city', 'book', 'podcast']
+const FORMS = ['What is your favourite {s}?', 'Which {s} should we pick next?', 'How do you rate the new {s}?', 'Is the {s} good enough?', 'Would you change the {s}?']
+const DAY = 24 * 60 * 60 * 1000
+
+export interface BulkSeedOptions { questions: number, votes: number, users?: number, choicesPerQuestion?: number, now?: number }
+
+/**
+ * Large synthetic data for benchmarks: questions spread over three years, three choices each, and votes
+ * from synthetic users (one per user and question, as the app allows). One transaction, prepared
+ * statements; the count triggers keep the per-question totals right as rows go in.
+ */
+export function seedBulk (db: Db, options: BulkSeedOptions): { questions: number, choices: number, votes: number, users: number } {
+  const now = options.now ?? Date.now()
+  const choicesPer = options.choicesPerQuestion ?? 3
+  const perQuestion = options.questions === 0 ? 0 : Math.ceil(options.votes / options.questions)
+  const userCount = Math.max(options.users ?? 1000, perQuestion)
+  const sqlite = db.$client
+  let rng = 42
+  const random = () => { rng = (rng * 1103515245 + 12345) % 2147483648; return rng / 2147483648 }
+
+  const insertUser = sqlite.prepare("insert into users (sub, username, email, role, date_joined) values (?, ?, ?, 'user', ?) on conflict (sub) do nothing")
+  const userId = sqlite.prepare('select id from users where sub = ?').pluck()
+  const insertQuestion = sqlite.prepare('insert into questions (question_text, pub_date) values (?, ?)')
+  const insertChoice = sqlite.prepare('insert into choices (question_id, choice_text) values (?, ?)')
+  const insertVote = sqlite.prepare('insert into votes (user_id, question_id, choice_id, voted_at) values (?, ?, ?, ?)')
+
+  // Bulk loading only: a crash mid-seed just means seeding again, so skip the per-commit fsync and
+  // give the page cache room; the app's own connections keep synchronous=FULL.
+  sqlite.pragma('synchronous = OFF')
+  sqlite.pragma('cache_size = -262144')
+  let votes = 0
+  sqlite.transaction(() => {
+    // Row-by-row count triggers (and the vote_count index they touch) dominate a bulk load: set them
+    // aside, fill in the totals once at the end, and put them back, all inside this one transaction.
+    const triggers = sqlite.prepare("select name, sql from sqlite_master where type = 'trigger' and tbl_name in ('choices', 'votes')").all() as Array<{ name: string, sql: string }>
+    for (const trigger of triggers) sqlite.exec(`drop trigger "${trigger.name}"`)
+    const firstNewQuestion = (sqlite.prepare('select coalesce(max(id), 0) + 1 from questions').pluck().get() as number)
+    const userIds: number[] = []
+    for (let u = 1; u <= userCount; u++) {
+      insertUser.run(`seed-${u}`, `voter${u}`, `voter${u}@example.com`, now)
+      userIds.push(userId.get(`seed-${u}`) as number)
+    }
+    for (let q = 0; q < options.questions; q++) {
+      const subject = SUBJECTS[q % SUBJECTS.length] ?? 'thing'
+      const form = FORMS[Math.floor(q / SUBJECTS.length) % FORMS.length] ?? '{s}?'
+      const text = `${form.replace('{s}', subject)} #${q + 1}`
+      const pubDate = now - Math.floor(random() * 3 * 365 * DAY)
+      const questionId = Number(insertQuestion.run(text, pubDate).lastInsertRowid)
+      const choiceIds: number[] = []
+      for (let c = 0; c < choicesPer; c++) choiceIds.push(Number(insertChoice.run(questionId, `Option ${c + 1}`).lastInsertRowid))
+      const wanted = Math.min(perQuestion, options.votes - votes)
+      const start = Math.floor(random() * userIds.length)
+      for (let v = 0; v < wanted; v++) {
+        const voter = userIds[(start + v) % userIds.length] as number
+        insertVote.run(voter, questionId, choiceIds[Math.floor(random() * choiceIds.length)], pubDate)
+      }
+      votes += wanted
+    }
+    sqlite.prepare(`update questions set
+        choice_count = (select count(*) from choices c where c.question_id = questions.id),
+        vote_count = (select count(*) from votes v where v.question_id = questions.id)
+      where id >= ?`).run(firstNewQuestion)
+    for (const trigger of triggers) sqlite.exec(trigger.sql)
+  }).immediate()
+  sqlite.pragma('synchronous = FULL')
+  sqlite.pragma('wal_checkpoint(TRUNCATE)')
+  return { questions: options.questions, choices: options.questions * choicesPer, votes, users: userCount }
+}
