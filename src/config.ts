@@ -17,6 +17,8 @@ export interface AppConfig {
   logLevel: string
   /** Port of the built-in development provider (0 = any free port). */
   devProviderPort: number
+  /** Processes to run (node:cluster); they share the SQLite file and need a shared SESSION_SECRET. */
+  webConcurrency: number
   oidc: {
     /** Unset means "start the built-in development provider" (never in production). */
     baseUrl?: string
@@ -107,6 +109,7 @@ export function parseConfig (env: Env): AppConfig {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${logLevel}")`)
   }
   const devProviderPort = parseInteger(value('DEV_OIDC_PORT') ?? '0', 'DEV_OIDC_PORT', 0, 65535, problems)
+  const webConcurrency = parseInteger(value('WEB_CONCURRENCY') ?? '1', 'WEB_CONCURRENCY', 1, 64, problems)
   const timeoutMs = parseInteger(value('OIDC_HTTP_TIMEOUT_MS') ?? '5000', 'OIDC_HTTP_TIMEOUT_MS', 100, 120000, problems)
 
   if (problems.length > 0) throw new ConfigError(problems)
@@ -122,6 +125,7 @@ export function parseConfig (env: Env): AppConfig {
     sessionSecretIsEphemeral: sessionSecret === undefined,
     logLevel,
     devProviderPort,
+    webConcurrency,
     oidc: {
       baseUrl,
       clientId,

@@ -34,6 +34,8 @@ t.test('search, date filter, sort and pages', async (t) => {
   t.ok(rowTitles(dogs.body).every((title) => title.startsWith('Dogs')))
   t.match(dogs.body, 'href="/admin/questions/?q=dog&amp;o=text"', 'sort links keep the search')
   t.match((await alice.get('/admin/questions/?q=%25', hx)).body, '0 questions', '% is literal, not a wildcard')
+  t.match((await alice.get('/admin/questions/?q=OGS%200', hx)).body, '34 questions', 'the indexed search matches inside words, any case')
+  t.match((await alice.get('/admin/questions/?q=%22dogs%20OR%20cats%22', hx)).body, '0 questions', 'search text is never read as query syntax')
 
   const byText = await alice.get('/admin/questions/?o=text', hx)
   t.equal(rowTitles(byText.body)[0], 'Cats 001')

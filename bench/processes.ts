@@ -1,0 +1,75 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const root = fileURLToPath(new URL('..', import.meta.url))
+// Node itself with tsx's loader (not the tsx CLI, which would add a supervising process to measure).
+const tsxLoader = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href
+
+export async function freePort (): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const address = probe.address()
+      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
+    })
+  })
+}
+
+export interface Running { child: ChildProcess, readyMs: number, output: () => string, stop: () => Promise<void> }
+
+/** Starts a TypeScript entry point and waits until `url` answers 200; reports how long that took. */
+export async function startProcess (script: string, env: Record<string, string>, readyUrl: string, cwd: string): Promise<Running> {
+  const started = performance.now()
+  const child = spawn(process.execPath, ['--import', tsxLoader, join(root, script)], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => { output = (output + chunk.toString()).slice(-20_000) })
+  child.stderr?.on('data', (chunk: Buffer) => { output = (output + chunk.toString()).slice(-20_000) })
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${script} exited: ${output}`)
+    try {
+      if ((await fetch(readyUrl)).status === 200) break
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) throw new Error(`${script} not ready: ${output}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  const readyMs = performance.now() - started
+  return {
+    child,
+    readyMs,
+    output: () => output,
+    stop: async () => {
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      await exited
+      clearTimeout(timer)
+    }
+  }
+}
+
+function descendants (pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+    return [pid, ...children.flatMap(descendants)]
+  } catch {
+    return [pid]
+  }
+}
+
+/** Peak resident memory (VmHWM) of a process, and of each of its descendants (cluster workers), in MB. */
+export function peakRssMb (pid: number): { total: number, largest: number } {
+  let total = 0
+  let largest = 0
+  for (const p of descendants(pid)) {
+    try {
+      const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))
+      const mb = Number(match?.[1] ?? 0) / 1024
+      total += mb
+      largest = Math.max(largest, mb)
+    } catch { /* gone */ }
+  }
+  return { total: Math.round(total), largest: Math.round(largest) }
+}

@@ -1,0 +1,190 @@
+// npm run bench [-- --quick | --smoke]: the app against a same-run ceiling; see README "Performance".
+import autocannon from 'autocannon'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir, cpus } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { openDatabase } from '../src/db/client.ts'
+import { seedBulk } from '../src/db/bulk-seed.ts'
+import { createQuestion } from '../src/db/seed.ts'
+import { startDevProvider } from '../src/oidc/dev-provider.ts'
+import type { DevUser } from '../src/oidc/dev-users.ts'
+import { signIn, type SignedIn } from './login.ts'
+import { freePort, peakRssMb, startProcess, type Running } from './processes.ts'
+import { checkVoteInvariant, measureServerTimes } from './checks.ts'
+
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean' }, smoke: { type: 'boolean' } } })
+const profile = flags.smoke === true
+  ? { name: 'smoke', seconds: 1, rounds: 1, questions: 300, votes: 3000, voters: 8, samples: 5 }
+  : flags.quick === true
+    ? { name: 'quick', seconds: 3, rounds: 1, questions: 10_000, votes: 100_000, voters: 16, samples: 20 }
+    : { name: 'full', seconds: 10, rounds: 2, questions: 100_000, votes: 1_000_000, voters: 32, samples: 50 }
+const CONNECTIONS = 32
+const PROJECT = 'bench-project'
+const dir = mkdtempSync(join(tmpdir(), 'polls-bench-'))
+const databaseUrl = join(dir, 'polls.db')
+const serverErrors: string[] = []
+
+function log (line: string) { process.stderr.write(`${line}\n`) }
+
+interface Figure { rps: number, p50: number, p99: number, non2xx: number, errors: number }
+async function load (url: string, request: Partial<autocannon.Request> & { setupRequest?: (req: autocannon.Request) => autocannon.Request }, seconds = profile.seconds): Promise<Figure> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, requests: [{ method: 'GET', ...request }] })
+  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) {
+    if (Number(code) >= 500) serverErrors.push(`${request.method ?? 'GET'} ${url} → ${code} × ${stat.count}`)
+  }
+  return { rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
+
+async function main () {
+  log(`polls bench (${profile.name}) on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`)
+
+  // Data: the benchmark's question (4 choices, newest) on top of bulk questions and votes.
+  let t0 = performance.now()
+  const db = openDatabase(databaseUrl)
+  seedBulk(db, { questions: profile.questions, votes: profile.votes, users: 1000 })
+  const question = createQuestion(db, { questionText: 'Benchmark question?', pubDate: new Date(Date.now() - 60_000), choices: ['A', 'B', 'C', 'D'] })
+  const choiceIds = (db.$client.prepare('select id from choices where question_id = ? order by id').pluck().all(question.id) as number[])
+  db.$client.close()
+  log(`seeded ${profile.questions} questions and ${profile.votes} votes in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+
+  // A real provider with enough distinct users, and the app registered as its client.
+  const appPort = await freePort()
+  const appUrl = `http://127.0.0.1:${appPort}`
+  const users: DevUser[] = [
+    ...Array.from({ length: profile.voters }, (_, i) => ({ sub: `bench-voter-${i}`, username: `voter${i}`, email: `voter${i}@example.com`, givenName: 'Voter', familyName: String(i), roles: ['user'] })),
+    { sub: 'bench-staff', username: 'staff', email: 'staff@example.com', givenName: 'Staff', familyName: 'Member', roles: ['staff'] },
+    { sub: 'bench-admin', username: 'admin', email: 'admin@example.com', givenName: 'Ada', familyName: 'Admin', roles: ['admin'] }
+  ]
+  const client = { clientId: 'polls-bench', clientSecret: 'polls-bench-secret' }
+  const provider = await startDevProvider({ projectId: PROJECT, users, clients: [{ ...client, redirectUris: [`${appUrl}/oidc/callback/`], postLogoutRedirectUris: [`${appUrl}/`] }] })
+  const appEnv = (concurrency: number): Record<string, string> => ({
+    NODE_ENV: 'production', PORT: String(appPort), HOST: '127.0.0.1', APP_URL: appUrl, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn',
+    SESSION_SECRET: 'bench-session-secret-bench-session-secret-0123456789', WEB_CONCURRENCY: String(concurrency),
+    OIDC_OP_BASE_URL: provider.issuer, OIDC_RP_CLIENT_ID: client.clientId, OIDC_RP_CLIENT_SECRET: client.clientSecret, ZITADEL_PROJECT: PROJECT
+  })
+
+  // Start to ready: with a configured provider, and with the built-in one (development mode).
+  const readyConfigured: number[] = []
+  for (let i = 0; i < 3; i++) {
+    const app = await startProcess('src/server.ts', appEnv(1), `${appUrl}/healthz`, dir)
+    readyConfigured.push(app.readyMs)
+    await app.stop()
+  }
+  const devPort = await freePort()
+  const devApp = await startProcess('src/server.ts', { PORT: String(devPort), DATABASE_URL: join(dir, 'dev.db'), LOG_LEVEL: 'warn' }, `http://127.0.0.1:${devPort}/healthz`, dir)
+  await devApp.stop()
+  const readyMs = { withoutBuiltInProvider: Math.round(median(readyConfigured)), withBuiltInProvider: Math.round(devApp.readyMs) }
+  log(`start to ready: ${readyMs.withoutBuiltInProvider} ms (configured provider), ${readyMs.withBuiltInProvider} ms (built-in provider)`)
+
+  const ceilingPort = await freePort()
+  const ceiling = await startProcess('bench/ceiling.ts', { PORT: String(ceilingPort) }, `http://127.0.0.1:${ceilingPort}/bytes/1`, dir)
+  const ceilingUrl = (bytes: number) => `http://127.0.0.1:${ceilingPort}/bytes/${bytes}`
+
+  const results: Record<string, unknown> = {}
+  const scaling: Record<string, Record<string, number>> = {}
+  let rss = { total: 0, largest: 0 }
+  let invariant: Awaited<ReturnType<typeof checkVoteInvariant>> | undefined
+  let serverTimes: Record<string, number> = {}
+
+  for (const concurrency of [1, 2]) {
+    const app: Running = await startProcess('src/server.ts', appEnv(concurrency), `${appUrl}/healthz`, dir)
+    try {
+      t0 = performance.now()
+      const voters: SignedIn[] = []
+      for (const user of users.slice(0, profile.voters)) voters.push(await signIn(appUrl, user.username))
+      const staff = await signIn(appUrl, 'staff')
+      const admin = await signIn(appUrl, 'admin')
+      log(`WEB_CONCURRENCY=${concurrency}: signed in ${voters.length + 2} users through the real login flow in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+
+      let next = 0
+      const endpoints: Array<{ name: string, kind: 'page' | 'vote', request: Parameters<typeof load>[1], probe: () => Promise<Response> }> = [
+        { name: 'GET /polls/ (anonymous)', kind: 'page', request: { path: '/polls/' }, probe: () => fetch(`${appUrl}/polls/`) },
+        { name: 'GET /polls/:id/ (signed in)', kind: 'page', request: { path: `/polls/${question.id}/`, headers: { cookie: voters[0]?.cookie ?? '' } }, probe: () => fetch(`${appUrl}/polls/${question.id}/`, { headers: { cookie: voters[0]?.cookie ?? '' } }) },
+        {
+          name: 'POST /polls/:id/vote/ (htmx)',
+          kind: 'vote',
+          request: {
+            method: 'POST',
+            path: `/polls/${question.id}/vote/`,
+            // Spread over the voters, alternating choices: every request moves or creates a vote.
+            setupRequest: (req: autocannon.Request) => {
+              const i = next++
+              const voter = voters[i % voters.length] as SignedIn
+              const choice = choiceIds[Math.floor(i / voters.length) % choiceIds.length]
+              return { ...req, headers: { cookie: voter.cookie, 'x-csrf-token': voter.csrfToken, 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' }, body: `choice=${choice}` }
+            }
+          },
+          probe: () => fetch(`${appUrl}/polls/${question.id}/vote/`, { method: 'POST', headers: { cookie: voters[0]?.cookie ?? '', 'x-csrf-token': voters[0]?.csrfToken ?? '', 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' }, body: `choice=${choiceIds[0]}` })
+        },
+        { name: 'GET /polls/:id/results/ (staff, htmx)', kind: 'page', request: { path: `/polls/${question.id}/results/`, headers: { cookie: staff.cookie, 'hx-request': 'true' } }, probe: () => fetch(`${appUrl}/polls/${question.id}/results/`, { headers: { cookie: staff.cookie, 'hx-request': 'true' } }) },
+        { name: 'GET /admin/questions/ (search + page, htmx)', kind: 'page', request: { path: '/admin/questions/?q=editor&page=3', headers: { cookie: admin.cookie, 'hx-request': 'true' } }, probe: () => fetch(`${appUrl}/admin/questions/?q=editor&page=3`, { headers: { cookie: admin.cookie, 'hx-request': 'true' } }) }
+      ]
+      const chosen = concurrency === 1 ? endpoints : endpoints.filter((e) => e.name.startsWith('POST') || e.name.startsWith('GET /polls/ '))
+      for (const endpoint of chosen) {
+        const probe = await endpoint.probe()
+        const bytes = (await probe.arrayBuffer()).byteLength
+        if (probe.status !== 200) throw new Error(`${endpoint.name} answered ${probe.status}`)
+        const appRuns: Figure[] = []
+        const ceilingRuns: Figure[] = []
+        // Alternate ceiling and app runs so that machine noise falls on both.
+        for (let round = 0; round < profile.rounds; round++) {
+          ceilingRuns.push(await load(ceilingUrl(bytes), { method: endpoint.request.method ?? 'GET' }))
+          appRuns.push(await load(appUrl, endpoint.request))
+        }
+        const best = (runs: Figure[]) => runs.reduce((a, b) => (b.rps > a.rps ? b : a))
+        const a = best(appRuns)
+        const c = best(ceilingRuns)
+        const figure = { bytes, rps: a.rps, p50: a.p50, p99: a.p99, non2xx: a.non2xx, errors: a.errors, ceilingRps: c.rps, ratio: Number((a.rps / c.rps).toFixed(2)) }
+        if (concurrency === 1) results[endpoint.name] = figure
+        scaling[endpoint.name] = { ...scaling[endpoint.name], [`rps_${concurrency}`]: a.rps }
+        log(`  ${endpoint.name.padEnd(44)} ${String(a.rps).padStart(6)} req/s  p50 ${a.p50} ms  p99 ${a.p99} ms  ceiling ${c.rps} req/s  ratio ${figure.ratio}  non-2xx ${a.non2xx}`)
+        if (endpoint.kind === 'vote' && concurrency === 1) {
+          rss = peakRssMb(app.child.pid ?? 0)
+          invariant = checkVoteInvariant(databaseUrl, question.id, voters.map((v) => `bench-voter-${v.username.slice(5)}`))
+          const shown = await fetch(`${appUrl}/polls/${question.id}/results/`, { headers: { cookie: staff.cookie, 'hx-request': 'true' } }).then((r) => r.text())
+          const shownTotal = [...shown.matchAll(/ -- (\d+) votes?</g)].reduce((s, m) => s + Number(m[1]), 0)
+          invariant.shownEqualsStored = shownTotal === invariant.storedVotes
+        }
+      }
+      if (concurrency === 1) serverTimes = await measureServerTimes(appUrl, admin.cookie, profile.samples)
+    } finally {
+      await app.stop()
+    }
+  }
+  await ceiling.stop()
+  await provider.close()
+
+  const vote = results['POST /polls/:id/vote/ (htmx)'] as { ratio: number, p99: number } | undefined
+  const pages = Object.entries(results).filter(([name]) => name.startsWith('GET')).map(([, f]) => f as { ratio: number, p99: number })
+  const targets = {
+    voteRatioAtLeast50pct: (vote?.ratio ?? 0) >= 0.5,
+    pageRatiosAtLeast60pct: pages.every((p) => p.ratio >= 0.6),
+    p99AtMost25ms: [vote, ...pages].every((f) => (f?.p99 ?? Infinity) <= 25),
+    adminMedianServerTimeAtMost5ms: Object.values(serverTimes).every((ms) => ms <= 5),
+    peakRssAtMost150MB: rss.largest <= 150,
+    readyWithin1s: readyMs.withoutBuiltInProvider <= 1000
+  }
+  log('admin table, median server time per query (Server-Timing):')
+  for (const [query, ms] of Object.entries(serverTimes)) log(`  ${query.padEnd(44)} ${ms.toFixed(2)} ms`)
+  log(`peak RSS under the vote load: ${rss.largest} MB (app process)`)
+  log(`scaling 1 → 2 processes: ${JSON.stringify(scaling)}`)
+  log(`vote invariant: ${JSON.stringify(invariant)}`)
+  log(`targets: ${JSON.stringify(targets)}`)
+  const ok = invariant !== undefined && invariant.violations.length === 0 && invariant.shownEqualsStored === true && serverErrors.length === 0
+  if (serverErrors.length > 0) log(`5xx responses: ${serverErrors.join('; ')}`)
+  console.log(JSON.stringify({ bench: 'polls', profile: profile.name, connections: CONNECTIONS, seconds: profile.seconds, data: { questions: profile.questions, votes: profile.votes }, endpoints: results, scaling, serverTimesMs: serverTimes, peakRssMb: rss.largest, readyMs, invariant, serverErrors, targets, ok }))
+  rmSync(dir, { recursive: true, force: true })
+  if (!ok) {
+    log('bench FAILED: the invariant was violated or a request got a 5xx')
+    process.exit(1)
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  rmSync(dir, { recursive: true, force: true })
+  process.exit(1)
+})
