@@ -22,7 +22,9 @@ export interface Running { child: ChildProcess, readyMs: number, output: () => s
 /** Starts a TypeScript entry point and waits until `url` answers 200; reports how long that took. */
 export async function startProcess (script: string, env: Record<string, string>, readyUrl: string, cwd: string): Promise<Running> {
   const started = performance.now()
-  const child = spawn(process.execPath, ['--import', tsxLoader, join(root, script)], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  // Built JavaScript (dist/) runs as production does; TypeScript goes through tsx's loader.
+  const args = script.endsWith('.ts') ? ['--import', tsxLoader, join(root, script)] : [join(root, script)]
+  const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => { output = (output + chunk.toString()).slice(-20_000) })
   child.stderr?.on('data', (chunk: Buffer) => { output = (output + chunk.toString()).slice(-20_000) })

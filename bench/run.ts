@@ -69,12 +69,12 @@ async function main () {
   // Start to ready: with a configured provider, and with the built-in one (development mode).
   const readyConfigured: number[] = []
   for (let i = 0; i < 3; i++) {
-    const app = await startProcess('src/server.ts', appEnv(1), `${appUrl}/healthz`, dir)
+    const app = await startProcess('dist/server.js', appEnv(1), `${appUrl}/healthz`, dir)
     readyConfigured.push(app.readyMs)
     await app.stop()
   }
   const devPort = await freePort()
-  const devApp = await startProcess('src/server.ts', { PORT: String(devPort), DATABASE_URL: join(dir, 'dev.db'), LOG_LEVEL: 'warn' }, `http://127.0.0.1:${devPort}/healthz`, dir)
+  const devApp = await startProcess('dist/server.js', { PORT: String(devPort), DATABASE_URL: join(dir, 'dev.db'), LOG_LEVEL: 'warn' }, `http://127.0.0.1:${devPort}/healthz`, dir)
   await devApp.stop()
   const readyMs = { withoutBuiltInProvider: Math.round(median(readyConfigured)), withBuiltInProvider: Math.round(devApp.readyMs) }
   log(`start to ready: ${readyMs.withoutBuiltInProvider} ms (configured provider), ${readyMs.withBuiltInProvider} ms (built-in provider)`)
@@ -90,7 +90,7 @@ async function main () {
   let serverTimes: Record<string, number> = {}
 
   for (const concurrency of [1, 2]) {
-    const app: Running = await startProcess('src/server.ts', appEnv(concurrency), `${appUrl}/healthz`, dir)
+    const app: Running = await startProcess('dist/server.js', appEnv(concurrency), `${appUrl}/healthz`, dir)
     try {
       t0 = performance.now()
       const voters: SignedIn[] = []

@@ -1,5 +1,5 @@
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { projectRoot } from './paths.ts'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import formbody from '@fastify/formbody'
 import sensible from '@fastify/sensible'
@@ -22,7 +22,7 @@ import adminRoutes from './routes/admin/index.ts'
 import oidcRoutes from './routes/oidc/index.ts'
 import './types.ts'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const root = projectRoot
 
 export interface BuildOptions {
   /** The provider's metadata if already discovered; otherwise it is discovered at the first login. */

@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto'
 import { buildApp } from './app.ts'
 import { ConfigError, parseConfig, readEnv, type AppConfig } from './config.ts'
 import { openDatabase } from './db/client.ts'
-import { withDevProvider } from './oidc/dev-setup.ts'
 import type { DevProvider } from './oidc/dev-provider.ts'
 
 const DEV_PROVIDER_MARK = 'POLLS_DEV_PROVIDER'
@@ -98,7 +97,9 @@ async function main () {
   let config = readConfig()
   let devProvider: DevProvider | undefined
   if (cluster.isPrimary && config.oidc.baseUrl === undefined) {
-    ({ config, provider: devProvider } = await withDevProvider(config))
+    // Loaded only when needed: oidc-provider is large, and production never uses it.
+    const { withDevProvider } = await import('./oidc/dev-setup.ts')
+    ;({ config, provider: devProvider } = await withDevProvider(config))
   }
   if (cluster.isPrimary && config.webConcurrency > 1) return supervise(config, devProvider)
   const issuer = cluster.isPrimary ? devProvider?.issuer : process.env[DEV_PROVIDER_MARK]
