@@ -1,5 +1,6 @@
 import t from 'tap'
 import { createQuestion } from '../../../src/db/seed.ts'
+import { seedBulk } from '../../../src/db/bulk-seed.ts'
 import { dateFilterRange } from '../../../src/db/admin-questions.ts'
 import { APP_URL, TestBrowser, addQuestion } from '../../helpers/app.ts'
 import { adminSession, count, rowTitles } from './helpers.ts'
@@ -137,4 +138,22 @@ t.test('history: every change is recorded and shown', async (t) => {
   t.match(afterDelete.body, /Deleted, with 2 choices and 0 votes/)
   t.equal(count(app, 'admin_log'), 5)
   t.same(serverErrors, [])
+})
+
+t.test('a broad search (many matches) pages the same rows as sorting every match would', async (t) => {
+  const { app } = await adminSession(t)
+  seedBulk(app.db, { questions: 15000, votes: 15000, users: 20 })
+  const all = app.db.$client.prepare('select id, question_text as text, pub_date as pubDate, vote_count as votes from questions').all() as Array<{ id: number, text: string, pubDate: number, votes: number }>
+  for (const [search, sort, descending, page] of [['favourite', 'pub_date', true, 3], ['Favourite', 'votes', false, 2], ['should we', 'text', true, 1]] as const) {
+    const expected = all.filter((q) => q.text.toLowerCase().includes(search.toLowerCase()))
+      .sort((a, b) => {
+        const key = (q: typeof a) => sort === 'pub_date' ? q.pubDate : sort === 'votes' ? q.votes : q.text
+        const cmp = key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id
+        return descending ? -cmp : cmp
+      })
+    const result = app.admin.questions.listQuestions({ search, date: 'any', sort, descending, page })
+    t.ok(result.total > 2500, `"${search}" is a broad search (${result.total} matches)`)
+    t.equal(result.total, expected.length, 'the count is exact')
+    t.same(result.rows.map((q) => q.id), expected.slice((page - 1) * 50, page * 50).map((q) => q.id), `page ${page} by ${sort} matches`)
+  }
 })
