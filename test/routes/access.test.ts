@@ -51,6 +51,22 @@ t.test('route access table', async (t) => {
       }
     }
   }
+  // The login routes, last: logging out ends these browsers' sessions.
+  for (const who of WHO) {
+    const browser = browsers.get(who) as TestBrowser
+    const start = await browser.get('/oidc/authenticate/?next=%2Fpolls%2F')
+    t.equal(start.status, 302, `GET /oidc/authenticate/ as ${who} → 302 to the provider`)
+    const callback = await browser.get('/oidc/callback/?code=x&state=unknown')
+    t.equal(callback.status, 400, `GET /oidc/callback/ with an unknown state as ${who} → 400`)
+  }
+  for (const who of ['carol', 'bob', 'alice'] as const) {
+    const browser = new TestBrowser(app)
+    await browser.login(who)
+    const logout = await browser.post('/oidc/logout/', { _csrf: await browser.csrfToken() })
+    t.equal(logout.status, 303, `POST /oidc/logout/ as ${who} → 303`)
+    t.match(String(logout.headers.location), /\/session\/end\?/, 'on to the provider')
+  }
+  t.equal((await new TestBrowser(app).post('/oidc/logout/', {})).status, 303, 'POST /oidc/logout/ anonymous → 303 home')
   t.same(serverErrors, [])
 })
 
