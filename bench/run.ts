@@ -141,12 +141,15 @@ async function main () {
         if (concurrency === 1) results[endpoint.name] = figure
         scaling[endpoint.name] = { ...scaling[endpoint.name], [`rps_${concurrency}`]: a.rps }
         log(`  ${endpoint.name.padEnd(44)} ${String(a.rps).padStart(6)} req/s  p50 ${a.p50} ms  p99 ${a.p99} ms  ceiling ${c.rps} req/s  ratio ${figure.ratio}  non-2xx ${a.non2xx}`)
-        if (endpoint.kind === 'vote' && concurrency === 1) {
-          rss = peakRssMb(app.child.pid ?? 0)
-          invariant = checkVoteInvariant(databaseUrl, question.id, voters.map((v) => `bench-voter-${v.username.slice(5)}`))
+        if (endpoint.kind === 'vote') {
+          if (concurrency === 1) rss = peakRssMb(app.child.pid ?? 0)
+          // Checked after each vote phase: one process, and two processes writing the same file.
+          const check = checkVoteInvariant(databaseUrl, question.id, voters.map((v) => `bench-voter-${v.username.slice(5)}`))
           const shown = await fetch(`${appUrl}/polls/${question.id}/results/`, { headers: { cookie: staff.cookie, 'hx-request': 'true' } }).then((r) => r.text())
           const shownTotal = [...shown.matchAll(/ -- (\d+) votes?</g)].reduce((s, m) => s + Number(m[1]), 0)
-          invariant.shownEqualsStored = shownTotal === invariant.storedVotes
+          check.shownEqualsStored = shownTotal === check.storedVotes
+          check.violations = check.violations.map((v) => `WEB_CONCURRENCY=${concurrency}: ${v}`)
+          invariant = invariant === undefined ? check : { ...check, violations: [...invariant.violations, ...check.violations], shownEqualsStored: invariant.shownEqualsStored === true && check.shownEqualsStored }
         }
       }
       if (concurrency === 1) serverTimes = await measureServerTimes(appUrl, admin.cookie, profile.samples)

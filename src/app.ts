@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { projectRoot } from './paths.ts'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
@@ -49,13 +50,20 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
     trustProxy: false,
     bodyLimit: 64 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
+    // A request id on every log line and in the x-request-id response header; a proxy's id is kept
+    // when it looks like one (so logs on both sides line up), otherwise a fresh one is made.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID()
+    },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: true, allErrors: false } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorate('config', config)
   // Server time per response, for browsers' dev tools and for `npm run bench` (which reads it).
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', async (request, reply) => {
     reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(2)}`)
+    reply.header('x-request-id', request.id)
   })
   await app.register(sensible)
   await app.register(helmetPlugin, { providerOrigin: new URL(baseUrl).origin })

@@ -1,5 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { projectRoot } from '../paths.ts'
 
 const homeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/', async (_request, reply) => reply.render('pages/home', null, { title: 'Polls' }))
@@ -8,6 +11,34 @@ const homeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/healthz', {
     schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } }
   }, async () => ({ status: 'ok' as const }))
+
+  // Readiness for load balancers: the database answers with every migration applied, and the
+  // provider's metadata is loaded (asking for it if not yet). 503 with the failing checks otherwise.
+  const migrationsApplied = app.db.$client.prepare('select count(*) as n from __drizzle_migrations').pluck()
+  const expectedMigrations = readMigrationJournal().length
+  app.get('/readyz', {
+    schema: {
+      response: {
+        200: ReadinessSchema,
+        503: ReadinessSchema
+      }
+    }
+  }, async (_request, reply) => {
+    let database = false
+    try {
+      database = (migrationsApplied.get() as number) >= expectedMigrations
+    } catch { /* an unreadable database is simply not ready */ }
+    const provider = await app.oidc.provider.connected().then(() => true, () => false)
+    const ready = database && provider
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', database, provider })
+  })
+}
+
+const ReadinessSchema = Type.Object({ status: Type.String(), database: Type.Boolean(), provider: Type.Boolean() })
+
+function readMigrationJournal (): unknown[] {
+  const journal = JSON.parse(readFileSync(join(projectRoot, 'drizzle/meta/_journal.json'), 'utf8')) as { entries: unknown[] }
+  return journal.entries
 }
 
 export default homeRoutes
