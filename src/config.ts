@@ -11,8 +11,11 @@ export interface AppConfig {
   appUrl: string
   secureCookies: boolean
   databaseUrl: string
-  /** 32-byte key for @fastify/secure-session, derived from SESSION_SECRET (random per start in development). */
-  sessionKey: Buffer
+  /**
+   * 32-byte keys for @fastify/secure-session from SESSION_SECRET (random per start in development).
+   * Several comma-separated secrets rotate without logging anyone out: the first encrypts, all decrypt.
+   */
+  sessionKeys: Buffer[]
   sessionSecretIsEphemeral: boolean
   logLevel: string
   /** Port of the built-in development provider (0 = any free port). */
@@ -76,8 +79,9 @@ export function parseConfig (env: Env): AppConfig {
   }
 
   const sessionSecret = value('SESSION_SECRET')
-  if (sessionSecret !== undefined && sessionSecret.length < 32) {
-    problems.push('SESSION_SECRET must be at least 32 characters (try: openssl rand -base64 48)')
+  const sessionSecrets = sessionSecret?.split(',').map((part) => part.trim()) ?? []
+  if (sessionSecrets.some((part) => part.length < 32)) {
+    problems.push('SESSION_SECRET must be at least 32 characters (several, comma-separated, each at least 32; try: openssl rand -base64 48)')
   }
   if (production && sessionSecret === undefined) problems.push('SESSION_SECRET is required in production')
   // Redirect URIs and the Secure cookie flag come from APP_URL: a silent localhost default would break both.
@@ -121,7 +125,7 @@ export function parseConfig (env: Env): AppConfig {
     appUrl,
     secureCookies: appUrl.startsWith('https:'),
     databaseUrl,
-    sessionKey: sessionSecret === undefined ? randomBytes(32) : deriveSessionKey(sessionSecret),
+    sessionKeys: sessionSecret === undefined ? [randomBytes(32)] : sessionSecrets.map(deriveSessionKey),
     sessionSecretIsEphemeral: sessionSecret === undefined,
     logLevel,
     devProviderPort,

@@ -29,7 +29,7 @@ t.test('defaults: development with the built-in provider', async (t) => {
   t.equal(config.oidc.scopes, 'openid email profile')
   t.equal(config.oidc.baseUrl, undefined, 'no provider configured → development provider')
   t.equal(config.secureCookies, false)
-  t.equal(config.sessionKey.length, 32)
+  t.equal(config.sessionKeys[0]?.length, 32)
   t.ok(config.sessionSecretIsEphemeral)
   t.equal(parseConfig({ PORT: '9000' }).appUrl, 'http://localhost:9000', 'APP_URL follows PORT')
 })
@@ -41,7 +41,10 @@ t.test('the seed\'s names configure the provider', async (t) => {
   t.equal(config.oidc.projectId, '249703732336418457')
   t.equal(config.appUrl, 'https://polls.example.com')
   t.ok(config.secureCookies)
-  t.same(config.sessionKey, parseConfig({ ...OIDC, SESSION_SECRET: 'x'.repeat(40) }).sessionKey, 'the key is derived deterministically')
+  t.same(config.sessionKeys, parseConfig({ ...OIDC, SESSION_SECRET: 'x'.repeat(40) }).sessionKeys, 'the key is derived deterministically')
+  const rotated = parseConfig({ ...OIDC, SESSION_SECRET: `${'n'.repeat(40)}, ${'x'.repeat(40)}` })
+  t.equal(rotated.sessionKeys.length, 2, 'several secrets for rotation')
+  t.same(rotated.sessionKeys[1], config.sessionKeys[0], 'the old key still decrypts')
 })
 
 t.test('bad values are refused with a message naming the key', async (t) => {
@@ -53,6 +56,7 @@ t.test('bad values are refused with a message naming the key', async (t) => {
   t.match(problems({ APP_URL: 'localhost:8000' }), [/APP_URL must be an http\(s\) URL/])
   t.match(problems({ APP_URL: 'http://x.example/app' }), [/APP_URL must be an origin/])
   t.match(problems({ SESSION_SECRET: 'short' }), [/SESSION_SECRET must be at least 32/])
+  t.match(problems({ SESSION_SECRET: `${'x'.repeat(40)},short` }), [/SESSION_SECRET must be at least 32/])
   t.match(problems({ NODE_ENV: 'staging' }), [/NODE_ENV/])
   t.match(problems({ OIDC_RP_SCOPES: 'email profile' }), [/OIDC_RP_SCOPES must include "openid"/])
   t.match(problems({ OIDC_OP_BASE_URL: 'ftp://x' }).join('\n'), /OIDC_OP_BASE_URL must be an http\(s\) URL/)

@@ -1,4 +1,7 @@
 import t from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { APP_URL, TestBrowser, buildTestApp } from '../helpers/app.ts'
 
 t.test('each role logs in through the real provider and lands on next', async (t) => {
@@ -193,4 +196,26 @@ t.test('logins started in two tabs both complete', async (t) => {
   const secondDone = await browser.follow(await browser.post(pick(second), { username: 'carol' }))
   t.equal(secondDone.url, `${APP_URL}/user`, 'and so does the second')
   t.match(secondDone.body, /<dd>carol<\/dd>/)
+})
+
+t.test('SESSION_SECRET rotation: with the new secret first and the old one after, nobody is logged out', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'polls-rotate-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const DATABASE_URL = join(dir, 'polls.db')
+  const oldSecret = 'old-secret-old-secret-old-secret-0123456789'
+  const newSecret = 'new-secret-new-secret-new-secret-0123456789'
+  const before = await buildTestApp(t, { env: { DATABASE_URL, SESSION_SECRET: oldSecret } })
+  const browser = new TestBrowser(before.app)
+  await browser.login('carol')
+  const cookie = browser.jar.get(APP_URL, 'polls_session') ?? ''
+
+  const rotated = await buildTestApp(t, { provider: before.provider, env: { DATABASE_URL, SESSION_SECRET: `${newSecret},${oldSecret}` } })
+  const during = new TestBrowser(rotated.app)
+  during.jar.set(APP_URL, 'polls_session', cookie)
+  t.match((await during.get('/user')).body, /<dd>carol<\/dd>/, 'the old cookie still works')
+
+  const dropped = await buildTestApp(t, { provider: before.provider, env: { DATABASE_URL, SESSION_SECRET: newSecret } })
+  const after = new TestBrowser(dropped.app)
+  after.jar.set(APP_URL, 'polls_session', cookie)
+  t.match((await after.get('/user')).body, /You are not signed in/, 'once the old secret is removed, its cookies end')
 })

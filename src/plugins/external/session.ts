@@ -7,7 +7,7 @@ const EIGHT_HOURS = 8 * 60 * 60
 /** Stateless encrypted cookie sessions: any app process can read them, nothing to store server-side. */
 export default fp(async function sessionPlugin (app) {
   await app.register(secureSession, {
-    key: app.config.sessionKey,
+    key: app.config.sessionKeys,
     cookieName: SESSION_COOKIE,
     expiry: EIGHT_HOURS,
     cookie: {
