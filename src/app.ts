@@ -10,6 +10,7 @@ import type { ProviderMetadata } from './oidc/discovery.ts'
 import helmetPlugin from './plugins/external/helmet.ts'
 import staticPlugin from './plugins/external/static.ts'
 import sessionPlugin from './plugins/external/session.ts'
+import rateLimitPlugin from './plugins/external/rate-limit.ts'
 import csrfPlugin from './plugins/external/csrf.ts'
 import viewPlugin from './plugins/external/view.ts'
 import dbPlugin from './plugins/app/db.ts'
@@ -47,7 +48,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
 
   const app = Fastify({
     logger: options.logger === false ? false : { level: config.logLevel, ...options.logger, serializers: { req: requestSerializer } } as FastifyServerOptions['logger'],
-    trustProxy: false,
+    trustProxy: config.trustProxy,
     bodyLimit: 64 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
     // A request id on every log line and in the x-request-id response header; a proxy's id is kept
@@ -76,6 +77,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
     await site.register(formbody, { bodyLimit: 16 * 1024 })
     await site.register(sessionPlugin)
     await site.register(authPlugin)
+    await site.register(rateLimitPlugin)
     await site.register(csrfPlugin)
     await site.register(viewPlugin, { templatesDir: join(root, 'templates'), devProvider: options.devProvider ?? false })
     await site.register(errorsPlugin)

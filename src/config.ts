@@ -22,6 +22,9 @@ export interface AppConfig {
   devProviderPort: number
   /** Processes to run (node:cluster); they share the SQLite file and need a shared SESSION_SECRET. */
   webConcurrency: number
+  /** Fastify's trustProxy: false, true (only when the app is reachable solely through the proxy), or proxy addresses/CIDRs. */
+  trustProxy: boolean | string
+  rateLimits: { loginsPerMinute: number, votesPerMinute: number }
   oidc: {
     /** Unset means "start the built-in development provider" (never in production). */
     baseUrl?: string
@@ -114,6 +117,15 @@ export function parseConfig (env: Env): AppConfig {
   }
   const devProviderPort = parseInteger(value('DEV_OIDC_PORT') ?? '0', 'DEV_OIDC_PORT', 0, 65535, problems)
   const webConcurrency = parseInteger(value('WEB_CONCURRENCY') ?? '1', 'WEB_CONCURRENCY', 1, 64, problems)
+  const trustProxyRaw = value('TRUST_PROXY') ?? 'false'
+  const trustProxy = trustProxyRaw === 'false' ? false : trustProxyRaw === 'true' ? true : trustProxyRaw
+  if (typeof trustProxy === 'string' && !/^[\d.:a-fA-F/]+(\s*,\s*[\d.:a-fA-F/]+)*$/.test(trustProxy)) {
+    problems.push(`TRUST_PROXY must be false, true or a comma-separated list of proxy addresses/CIDRs such as 127.0.0.1,10.0.0.0/8 (got "${trustProxyRaw}")`)
+  }
+  const rateLimits = {
+    loginsPerMinute: parseInteger(value('RATE_LIMIT_LOGINS_PER_MINUTE') ?? '30', 'RATE_LIMIT_LOGINS_PER_MINUTE', 1, 1_000_000, problems),
+    votesPerMinute: parseInteger(value('RATE_LIMIT_VOTES_PER_MINUTE') ?? '60', 'RATE_LIMIT_VOTES_PER_MINUTE', 1, 1_000_000, problems)
+  }
   const timeoutMs = parseInteger(value('OIDC_HTTP_TIMEOUT_MS') ?? '5000', 'OIDC_HTTP_TIMEOUT_MS', 100, 120000, problems)
 
   if (problems.length > 0) throw new ConfigError(problems)
@@ -130,6 +142,8 @@ export function parseConfig (env: Env): AppConfig {
     logLevel,
     devProviderPort,
     webConcurrency,
+    trustProxy,
+    rateLimits,
     oidc: {
       baseUrl,
       clientId,

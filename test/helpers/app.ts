@@ -28,7 +28,7 @@ export async function startTestProvider (t: TapLike, options: Partial<DevProvide
 export interface TestApp { app: FastifyInstance, provider: DevProvider, serverErrors: string[] }
 
 /** A fresh app on a fresh SQLite file, talking to a real provider; closed when the test ends. */
-export async function buildTestApp (t: TapLike, options: { provider?: DevProvider, env?: Record<string, string> } = {}): Promise<TestApp> {
+export async function buildTestApp (t: TapLike, options: { provider?: DevProvider, env?: Record<string, string>, logStream?: NodeJS.WritableStream, logLevel?: string } = {}): Promise<TestApp> {
   const provider = options.provider ?? await startTestProvider(t)
   const dir = mkdtempSync(join(tmpdir(), 'polls-test-'))
   const config = parseConfig({
@@ -41,10 +41,13 @@ export async function buildTestApp (t: TapLike, options: { provider?: DevProvide
     OIDC_RP_CLIENT_SECRET: CLIENT.clientSecret,
     ZITADEL_PROJECT: PROJECT_ID,
     LOG_LEVEL: 'error',
+    // Tests sign in and vote far faster than people do; the limits have their own test.
+    RATE_LIMIT_LOGINS_PER_MINUTE: '100000',
+    RATE_LIMIT_VOTES_PER_MINUTE: '100000',
     ...options.env
   })
   // Errors go to stderr so they show in the test log without disturbing TAP on stdout.
-  const app = await buildApp(config, { logger: { level: 'error', stream: process.stderr } })
+  const app = await buildApp(config, { logger: { level: options.logLevel ?? 'error', stream: options.logStream ?? process.stderr } })
   const serverErrors: string[] = []
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode >= 500) serverErrors.push(`${request.method} ${request.url} → ${reply.statusCode}`)

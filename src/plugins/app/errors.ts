@@ -23,6 +23,7 @@ function friendlyMessage (error: FastifyError, status: number): string {
   if (error.validation !== undefined) {
     return `The request was not valid: ${error.validationContext ?? 'input'} ${error.validation[0]?.instancePath ?? ''} ${error.validation[0]?.message ?? ''}`.replace(/\s+/g, ' ').trim() + '.'
   }
+  if (status === 429) return 'Too many requests in a short time. Please wait a minute and try again.'
   if (status >= 500) return 'Something went wrong on our side. Please try again.'
   return error.message
 }

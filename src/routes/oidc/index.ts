@@ -5,12 +5,14 @@ import { SESSION_LIFETIME_MS } from '../../plugins/app/auth.ts'
 
 const oidcRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/authenticate/', {
+    config: { rateLimit: app.loginRateLimit },
     schema: { querystring: Type.Object({ next: Type.Optional(Type.String({ maxLength: 2000 })) }) }
   }, async (request, reply) => {
     return reply.redirect(await app.oidc.startLogin(request, request.query.next), 302)
   })
 
   app.get('/callback/', {
+    config: { rateLimit: app.loginRateLimit },
     schema: {
       querystring: Type.Object({
         code: Type.Optional(Type.String({ maxLength: 4096 })),

@@ -52,6 +52,7 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/:id/vote/', {
+    config: { rateLimit: app.voteRateLimit },
     schema: { params: QuestionParamsSchema, body: VoteBodySchema },
     preHandler: app.requireLogin
   }, async (request, reply) => {
