@@ -1,3 +1,9 @@
+// A new request clears the previous request's error from the alert area.
+document.addEventListener('htmx:before:request', () => {
+  const alerts = document.getElementById('alerts')
+  if (alerts) alerts.replaceChildren()
+})
+
 // Every htmx request carries the page's CSRF token as a header (plain forms carry the hidden field).
 document.addEventListener('htmx:config:request', (event) => {
   const meta = document.querySelector('meta[name="csrf-token"]')

@@ -21,7 +21,7 @@ export function recordAction (db: Pick<Db, 'insert'>, actor: Actor, entry: LogIn
     userId: actor.id,
     username: actor.username,
     ...entry,
-    objectRepr: entry.objectRepr.slice(0, 200)
+    objectRepr: [...entry.objectRepr].slice(0, 200).join('')
   }).run()
 }
 

@@ -70,7 +70,8 @@ export function createAdminQuestionQueries (db: Db) {
       const page = Math.min(Math.max(1, query.page), pages)
       const order = query.descending ? desc : asc
       const offset = (page - 1) * PER_PAGE
-      if (search !== '' && total > DENSE_MATCHES) {
+      // LIKE folds ASCII case only; other searches stay on the index path, which folds all case.
+      if (search !== '' && total > DENSE_MATCHES && /^[\x20-\x7e]+$/.test(search)) {
         const direction = sql.raw(query.descending ? 'desc' : 'asc')
         const walk = [contains(questions.questionText, search), ...conditions.slice(1)]
         const ids = db.all<{ id: number }>(sql`select id from questions indexed by ${sql.raw(SORT_INDEXES[query.sort])}

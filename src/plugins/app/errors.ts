@@ -35,6 +35,9 @@ function friendlyMessage (error: FastifyError, status: number): string {
 export default fp(async function errorsPlugin (app) {
   async function renderError (request: FastifyRequest, reply: FastifyReply, status: number, message: string) {
     reply.code(status)
+    // htmx swaps error responses too: send them to the page's alert area, never into a table row
+    // or a form that would then be gone.
+    if (request.isHtmx) reply.header('HX-Retarget', '#alerts').header('HX-Reswap', 'innerHTML')
     if (!request.headers.accept?.includes('text/html') && !request.isHtmx && request.headers.accept?.includes('application/json')) {
       return reply.send({ statusCode: status, error: TITLES[status] ?? 'Error', message })
     }

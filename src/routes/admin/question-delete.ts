@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { DATE_FILTERS, type DateFilter } from '../../db/admin-questions.ts'
 import { IdParamsSchema } from './forms.ts'
-import { listUrl, tableData, toListQuery, type RawListQuery } from './question-views.ts'
+import { listUrl, returnQuery, tableData } from './question-views.ts'
 
 const BulkDeleteSchema = Type.Object({
   ids: Type.Optional(Type.Union([Type.String({ maxLength: 20 }), Type.Array(Type.String({ maxLength: 20 }), { maxItems: 500 })])),
@@ -12,28 +11,6 @@ const BulkDeleteSchema = Type.Object({
   _csrf: Type.Optional(Type.String({ maxLength: 200 }))
 })
 const SingleDeleteSchema = Type.Object({ back: Type.Optional(Type.String({ maxLength: 1000 })), _csrf: Type.Optional(Type.String({ maxLength: 200 })) })
-
-/** The table view to return to, from a `back` field or htmx's current URL; only ever our own list. */
-function returnQuery (request: FastifyRequest, back: string | undefined) {
-  const source = back ?? (typeof request.headers['hx-current-url'] === 'string' ? request.headers['hx-current-url'] : '')
-  let raw: RawListQuery = {}
-  try {
-    const url = new URL(source, 'http://x.invalid')
-    if (url.pathname === '/admin/questions/') {
-      const p = url.searchParams
-      const date = p.get('date') as DateFilter | null
-      const page = Number(p.get('page') ?? '1')
-      const o = p.get('o') ?? undefined
-      raw = {
-        q: p.get('q')?.slice(0, 200) ?? undefined,
-        date: date !== null && DATE_FILTERS.includes(date) ? date : undefined,
-        o: o !== undefined && /^-?(text|pub_date|choices|votes)$/.test(o) ? o : undefined,
-        page: Number.isSafeInteger(page) && page > 0 ? page : 1
-      }
-    }
-  } catch { /* an unparsable `back` just means the default view */ }
-  return toListQuery(raw)
-}
 
 function parseIds (raw: string | string[] | undefined): number[] | undefined {
   const ids = ([] as string[]).concat(raw ?? [])

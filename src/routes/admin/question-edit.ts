@@ -53,7 +53,7 @@ const questionEditRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const question = findQuestion(request.params.id)
     const asRow = request.isHtmx && request.query.view === 'row'
     const { fields, errors } = parseQuestionForm(request.body)
-    const version = Number(request.body.version)
+    const version = /^\d{1,15}$/.test(request.body.version ?? '') ? Number(request.body.version) : NaN
     const edit: EditState = { values: fields, version: Number.isSafeInteger(version) ? version : question.version, errors }
     const refuse = (status: number) => asRow
       ? reply.code(status).render('partials/admin/question-row-edit', null, { question, edit })

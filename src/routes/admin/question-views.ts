@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import { DATE_FILTERS, SORT_KEYS, type DateFilter, type QuestionListQuery, type SortKey } from '../../db/admin-questions.ts'
 import { wasPublishedRecently } from '../../db/polls.ts'
 import type { Question } from '../../db/schema.ts'
@@ -14,10 +15,15 @@ export const QuestionListQuerySchema = Type.Object({
 
 export interface RawListQuery { q?: string, date?: DateFilter, o?: string, page?: number }
 
+/** Search text as typed, less control characters (a NUL would end the text early in SQLite). */
+export function cleanSearch (raw: string | undefined): string {
+  return (raw ?? '').replace(/[\u0000-\u001f\u007f]/g, '')
+}
+
 export function toListQuery (raw: RawListQuery): QuestionListQuery {
   const o = raw.o ?? '-pub_date'
   return {
-    search: raw.q ?? '',
+    search: cleanSearch(raw.q),
     date: raw.date ?? 'any',
     sort: o.replace(/^-/, '') as SortKey,
     descending: o.startsWith('-'),
@@ -63,3 +69,26 @@ export interface AddFormState { values: { questionText: string, pubDateRaw: stri
 export function emptyAddForm (message?: string): AddFormState {
   return { values: { questionText: '', pubDateRaw: formatDateTime(new Date()), choices: ['', '', ''] }, errors: {}, message, open: message !== undefined }
 }
+
+/** The table view to return to, from a `back` field or htmx's current URL; only ever our own list. */
+export function returnQuery (request: FastifyRequest, back: string | undefined) {
+  const source = back ?? (typeof request.headers['hx-current-url'] === 'string' ? request.headers['hx-current-url'] : '')
+  let raw: RawListQuery = {}
+  try {
+    const url = new URL(source, 'http://x.invalid')
+    if (url.pathname === '/admin/questions/') {
+      const p = url.searchParams
+      const date = p.get('date') as DateFilter | null
+      const page = Number(p.get('page') ?? '1')
+      const o = p.get('o') ?? undefined
+      raw = {
+        q: p.get('q')?.slice(0, 200) ?? undefined,
+        date: date !== null && DATE_FILTERS.includes(date) ? date : undefined,
+        o: o !== undefined && /^-?(text|pub_date|choices|votes)$/.test(o) ? o : undefined,
+        page: Number.isSafeInteger(page) && page > 0 ? page : 1
+      }
+    }
+  } catch { /* an unparsable `back` just means the default view */ }
+  return toListQuery(raw)
+}
+

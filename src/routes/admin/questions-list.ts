@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { QuestionFormSchema, parseQuestionForm } from './forms.ts'
-import { QuestionListQuerySchema, emptyAddForm, tableData, toListQuery } from './question-views.ts'
+import { QuestionListQuerySchema, emptyAddForm, returnQuery, tableData, toListQuery } from './question-views.ts'
 
 // The questions table (search, date filter, sort, pages) and the add form above it.
 const questionsListRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -15,7 +15,8 @@ const questionsListRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/questions/', { schema: { body: QuestionFormSchema } }, async (request, reply) => {
     const { fields, errors } = parseQuestionForm(request.body)
-    const query = toListQuery({})
+    // The table comes back as the admin was viewing it (search, filter, sort, page).
+    const query = returnQuery(request, undefined)
     if (Object.keys(errors).length > 0 || fields.pubDate === undefined) {
       const add = { values: { ...fields, choices: padChoices(fields.choices) }, errors, open: true }
       reply.code(422)

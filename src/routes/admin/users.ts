@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { ROLES } from '../../db/schema.ts'
 import { IdParamsSchema } from './forms.ts'
+import { cleanSearch } from './question-views.ts'
 
 const UserListQuerySchema = Type.Object({
   q: Type.Optional(Type.String({ maxLength: 200 })),
@@ -13,7 +14,7 @@ const ActiveBodySchema = Type.Object({ active: Type.Union([Type.Literal('0'), Ty
 // Accounts: read-only profile and role (owned by the identity provider); active can be toggled here.
 const userAdminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/users/', { schema: { querystring: UserListQuerySchema } }, async (request, reply) => {
-    const query = { search: request.query.q ?? '', role: request.query.role ?? 'any', page: request.query.page ?? 1 }
+    const query = { search: cleanSearch(request.query.q), role: request.query.role ?? 'any', page: request.query.page ?? 1 }
     const result = app.admin.users.listUsers(query)
     return reply.render('pages/admin/users', 'partials/admin/users-table', { title: 'Users', query: { ...query, page: result.page }, ...result })
   })
