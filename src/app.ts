@@ -62,9 +62,14 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
 
   app.decorate('config', config)
   // Server time per response, for browsers' dev tools and for `npm run bench` (which reads it).
+  // While closing, answers in flight still go out, each telling the client to drop the connection:
+  // a keep-alive connection reused for the next request would otherwise hold the close open.
+  let draining = false
+  app.addHook('preClose', async () => { draining = true })
   app.addHook('onSend', async (request, reply) => {
     reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(2)}`)
     reply.header('x-request-id', request.id)
+    if (draining) reply.header('connection', 'close')
   })
   await app.register(sensible)
   await app.register(helmetPlugin, { providerOrigin: new URL(baseUrl).origin })

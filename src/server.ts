@@ -36,6 +36,9 @@ async function serve (config: AppConfig, devProvider: DevProvider | undefined, d
     if (closing) return
     closing = true
     app.log.info({ signal }, 'shutting down')
+    // In-flight requests get a few seconds to finish; then the remaining connections are cut.
+    const cut = setTimeout(() => app.server.closeAllConnections(), 5_000)
+    cut.unref()
     const force = setTimeout(() => process.exit(1), 10_000)
     force.unref()
     await app.close()

@@ -43,6 +43,8 @@ export function createPollQueries (db: Db) {
     .where(and(eq(choices.id, sql.placeholder('choiceId')), eq(choices.questionId, questionId)))
     .prepare()
 
+  const pendingVotes: PendingVote[] = []
+
   // One statement: a vote either moves or is created, so concurrent requests cannot leave two.
   const upsertVoteStmt = db.$client.prepare(`
     insert into votes (user_id, question_id, choice_id, voted_at) values (?, ?, ?, ?)
@@ -73,18 +75,49 @@ export function createPollQueries (db: Db) {
       return userVoteStmt.get({ userId, questionId: id })?.choiceId
     },
 
-    /** Checks and writes in one transaction so the vote is for a published question's own choice. */
-    castVote (userId: number, id: number, choiceId: number, at = Date.now()): CastVoteResult {
-      return db.$client.transaction((): CastVoteResult => {
-        if (publishedQuestion(id, at) === undefined) return { ok: false, reason: 'question-not-found' }
-        const choice = choiceOfQuestionStmt.get({ choiceId, questionId: id })
-        if (choice === undefined) return { ok: false, reason: 'choice-not-found' }
-        const previousChoiceId = userVoteStmt.get({ userId, questionId: id })?.choiceId
-        upsertVoteStmt.run(userId, id, choiceId, at)
-        return { ok: true, choiceText: choice.choiceText, previousChoiceId }
-      }).immediate()
+    /**
+     * Resolves once the vote is committed (on disk: synchronous=FULL). Votes that arrive together are
+     * written in one transaction, so one fsync serves many of them (group commit); each vote is still
+     * checked on its own, for a published question's own choice.
+     */
+    castVote (userId: number, id: number, choiceId: number): Promise<CastVoteResult> {
+      return new Promise((resolve, reject) => {
+        pendingVotes.push({ userId, questionId: id, choiceId, resolve, reject })
+        if (pendingVotes.length === 1) setImmediate(writePendingVotes)
+      })
     }
   }
+
+  function castOne (vote: PendingVote, at: number): CastVoteResult {
+    if (publishedQuestion(vote.questionId, at) === undefined) return { ok: false, reason: 'question-not-found' }
+    const choice = choiceOfQuestionStmt.get({ choiceId: vote.choiceId, questionId: vote.questionId })
+    if (choice === undefined) return { ok: false, reason: 'choice-not-found' }
+    const previousChoiceId = userVoteStmt.get({ userId: vote.userId, questionId: vote.questionId })?.choiceId
+    upsertVoteStmt.run(vote.userId, vote.questionId, vote.choiceId, at)
+    return { ok: true, choiceText: choice.choiceText, previousChoiceId }
+  }
+
+  function writePendingVotes () {
+    const batch = pendingVotes.splice(0)
+    let results: CastVoteResult[]
+    try {
+      const at = Date.now()
+      results = db.$client.transaction(() => batch.map((vote) => castOne(vote, at))).immediate()
+    } catch (err) {
+      // Nothing of the batch was written (the transaction rolled back): every vote in it fails alike.
+      for (const vote of batch) vote.reject(err)
+      return
+    }
+    batch.forEach((vote, i) => vote.resolve(results[i] as CastVoteResult))
+  }
+}
+
+interface PendingVote {
+  userId: number
+  questionId: number
+  choiceId: number
+  resolve: (result: CastVoteResult) => void
+  reject: (err: unknown) => void
 }
 
 export type PollQueries = ReturnType<typeof createPollQueries>

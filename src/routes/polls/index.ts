@@ -64,7 +64,7 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (raw === '') return error('You didn\'t select a choice.')
     if (choiceId === undefined) return error('That choice is not valid. Please pick one of the listed choices.')
 
-    const result = app.polls.castVote(user.id, question.id, choiceId)
+    const result = await app.polls.castVote(user.id, question.id, choiceId)
     if (!result.ok) {
       if (result.reason === 'question-not-found') throw app.httpErrors.notFound('No published question has that number.')
       return error('That choice is not part of this question. Please pick one of the listed choices.')
