@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
 import Provider, { type Adapter, type AdapterPayload, type Configuration, type Grant, type KoaContextWithOIDC } from 'oidc-provider'
-import { defaultDevUsers, type DevUser } from './dev-users.js'
+import { defaultDevUsers, type DevUser } from './dev-users.ts'
 
 export interface DevClient { clientId: string; clientSecret: string; redirectUris: string[]; postLogoutRedirectUris: string[] }
 export interface DevProviderOptions {

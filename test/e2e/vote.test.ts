@@ -27,8 +27,14 @@ t.test('voting with htmx happens in place; staff see the results inline', async 
   t.pass('the error appears in place')
 
   await page.getByRole('radio', { name: 'The sky' }).check()
-  await page.getByRole('button', { name: 'Vote' }).click()
+  // A double click sends one vote: the button is disabled while its request is in flight.
+  let votePosts = 0
+  const countVotes = (request: { method: () => string, url: () => string }) => { if (request.method() === 'POST' && request.url().endsWith('/vote/')) votePosts++ }
+  page.on('request', countVotes)
+  await page.getByRole('button', { name: 'Vote' }).dblclick()
   await page.getByText('Your vote for “The sky” is counted.').waitFor()
+  page.off('request', countVotes)
+  t.equal(votePosts, 1, 'a double click sends one vote')
   t.match(await page.locator(`#question-${q.id}-results`).innerText(), /The sky -- 1 vote\b/)
 
   await page.getByRole('radio', { name: 'Not much' }).check()
