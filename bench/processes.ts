@@ -1,21 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+export { freePort } from '../test/helpers/free-port.ts'
 
 export const root = fileURLToPath(new URL('..', import.meta.url))
 // Node itself with tsx's loader (not the tsx CLI, which would add a supervising process to measure).
 const tsxLoader = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href
 
-export async function freePort (): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
-    })
-  })
-}
 
 export interface Running { child: ChildProcess, readyMs: number, output: () => string, stop: () => Promise<void> }
 

@@ -2,20 +2,12 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { discoverProvider, ProviderUnavailableError } from '../src/oidc/discovery.ts'
+import { freePort } from './helpers/free-port.ts'
 
-async function freePort (): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
-    })
-  })
-}
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,20 +7,10 @@ import { buildApp } from '../../src/app.ts'
 import { parseConfig } from '../../src/config.ts'
 import { startDevProvider, type DevProvider } from '../../src/oidc/dev-provider.ts'
 import { PROJECT_ID } from './app.ts'
+import { freePort } from './free-port.ts'
 
 interface TapLike { teardown: (fn: () => unknown) => void }
 
-async function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      probe.close(() => resolve(port))
-    })
-  })
-}
 
 /** The app listening on loopback as in production, with a real provider: for browser tests. */
 export async function startLiveApp (t: TapLike): Promise<{ app: FastifyInstance, provider: DevProvider, url: string }> {
