@@ -39,6 +39,7 @@ declare module 'fastify' {
     /** Full page normally; the page's own fragment for an htmx request. */
     render: (page: string, fragment: string | null, data?: Record<string, unknown>) => Promise<FastifyReply>
     flash: (message: string) => void
+    takeFlash: () => string | undefined
   }
   interface FastifyContextConfig {
     /** Set to false only for endpoints that authenticate the request another way (none yet). */

@@ -27,14 +27,19 @@ export default fp(async function viewPlugin (app, opts: { templatesDir: string, 
   app.decorateReply('flash', function (this: FastifyReply, message: string) {
     this.request.session.set('flash', message)
   })
+  /** The message left by the previous request (post/redirect/get), shown once. */
+  app.decorateReply('takeFlash', function (this: FastifyReply): string | undefined {
+    const message = this.request.session.get('flash')
+    if (message !== undefined) this.request.session.set('flash', undefined)
+    return message
+  })
 
   app.decorateReply('render', async function (this: FastifyReply, page: string, fragment: string | null, data: Record<string, unknown> = {}) {
     const request: FastifyRequest = this.request
     this.header('vary', 'HX-Request')
     this.header('cache-control', 'no-store')
     const asFragment = fragment !== null && request.isHtmx
-    const flash = asFragment ? undefined : request.session.get('flash')
-    if (flash !== undefined) request.session.set('flash', undefined)
+    const flash = asFragment ? undefined : this.takeFlash()
     const html = await this.viewAsync(asFragment ? fragment : page, {
       user: request.user,
       // Anonymous pages have no forms that change state: no token, so no session cookie for visitors.

@@ -46,8 +46,7 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const user = request.user as User
     // A plain-form vote redirected here (post/redirect/get) and left its confirmation in the flash;
     // shown inside the vote component (with the tally for staff) rather than as a page banner.
-    const confirmation = request.session.get('flash')
-    if (confirmation !== undefined) request.session.set('flash', undefined)
+    const confirmation = reply.takeFlash()
     return renderDetail(reply, user, question, confirmation === undefined ? {} : { confirmation })
   })
 
