@@ -29,6 +29,8 @@ const root = projectRoot
 export interface BuildOptions {
   /** The provider's metadata if already discovered; otherwise it is discovered at the first login. */
   providerMetadata?: ProviderMetadata
+  /** Least time between JWKS refetches on an unknown kid (default 30 s). */
+  jwksCooldownMs?: number
   /** True when the built-in development provider is in use: pages say so. */
   devProvider?: boolean
   /** Pino options (level, transport); false silences the app. Request URLs are always redacted. */
@@ -74,7 +76,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
   await app.register(sensible)
   await app.register(helmetPlugin, { providerOrigin: new URL(baseUrl).origin })
   await app.register(dbPlugin)
-  await app.register(oidcPlugin, { metadata: options.providerMetadata })
+  await app.register(oidcPlugin, { metadata: options.providerMetadata, jwksCooldownMs: options.jwksCooldownMs })
   // Static files live outside the context below, so they skip session decoding and the user lookup.
   await app.register(staticPlugin, { publicDir: join(root, 'public') })
 

@@ -25,6 +25,9 @@ export interface AppConfig {
   /** Fastify's trustProxy: false, true (only when the app is reachable solely through the proxy), or proxy addresses/CIDRs. */
   trustProxy: boolean | string
   rateLimits: { loginsPerMinute: number, votesPerMinute: number }
+  /** Absolute lifetime from login and idle timeout since the last request, in milliseconds. */
+  sessionLifetimeMs: number
+  sessionIdleTimeoutMs: number
   oidc: {
     /** Unset means "start the built-in development provider" (never in production). */
     baseUrl?: string
@@ -36,6 +39,10 @@ export interface AppConfig {
     clockToleranceSeconds: number
     /** Timeout for every call to the provider, in milliseconds. */
     httpTimeoutMs: number
+    /** How long a sign-in is trusted before it is re-checked at the provider (refresh token or prompt=none). */
+    renewAfterMs: number
+    /** Ask for a refresh token (offline_access) so renewals happen in the background, not by redirect. */
+    refreshTokens: boolean
   }
 }
 
@@ -107,8 +114,13 @@ export function parseConfig (env: Env): AppConfig {
     }
   }
 
-  const scopes = value('OIDC_RP_SCOPES') ?? 'openid email profile'
-  if (!scopes.split(/\s+/).includes('openid')) problems.push('OIDC_RP_SCOPES must include "openid"')
+  const refreshTokens = parseBoolean(value('OIDC_REFRESH_TOKENS') ?? 'true', 'OIDC_REFRESH_TOKENS', problems)
+  const baseScopes = (value('OIDC_RP_SCOPES') ?? 'openid email profile').split(/\s+/)
+  if (!baseScopes.includes('openid')) problems.push('OIDC_RP_SCOPES must include "openid"')
+  const scopes = [...new Set([...baseScopes, ...(refreshTokens ? ['offline_access'] : [])])].join(' ')
+  const renewAfterSeconds = parseInteger(value('OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS') ?? '900', 'OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS', 10, 7 * 86400, problems)
+  const sessionLifetimeSeconds = parseInteger(value('SESSION_LIFETIME_SECONDS') ?? '28800', 'SESSION_LIFETIME_SECONDS', 60, 30 * 86400, problems)
+  const sessionIdleSeconds = parseInteger(value('SESSION_IDLE_TIMEOUT_SECONDS') ?? '3600', 'SESSION_IDLE_TIMEOUT_SECONDS', 60, 30 * 86400, problems)
 
   const databaseUrl = value('DATABASE_URL') ?? 'data/polls.db'
   const logLevel = value('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'warn' : 'info')
@@ -144,6 +156,8 @@ export function parseConfig (env: Env): AppConfig {
     webConcurrency,
     trustProxy,
     rateLimits,
+    sessionLifetimeMs: sessionLifetimeSeconds * 1000,
+    sessionIdleTimeoutMs: sessionIdleSeconds * 1000,
     oidc: {
       baseUrl,
       clientId,
@@ -151,7 +165,9 @@ export function parseConfig (env: Env): AppConfig {
       projectId: projectId ?? 'polls-dev',
       scopes,
       clockToleranceSeconds: 30,
-      httpTimeoutMs: timeoutMs
+      httpTimeoutMs: timeoutMs,
+      renewAfterMs: renewAfterSeconds * 1000,
+      refreshTokens
     }
   }
 }
@@ -168,6 +184,13 @@ function parseInteger (raw: string, key: string, min: number, max: number, probl
     return min
   }
   return n
+}
+
+function parseBoolean (raw: string, key: string, problems: string[]): boolean {
+  if (raw === 'true' || raw === '1') return true
+  if (raw === 'false' || raw === '0') return false
+  problems.push(`${key} must be true or false (got "${raw}")`)
+  return false
 }
 
 function parseUrl (raw: string, key: string, problems: string[]): URL | undefined {

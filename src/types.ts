@@ -11,7 +11,15 @@ import type { Role, User } from './db/schema.ts'
 import type { preHandlerAsyncHookHandler } from 'fastify'
 
 /** A login that was started but has not reached the callback yet. */
-export interface PendingLogin { state: string, nonce: string, codeVerifier: string, next: string, createdAt: number }
+export interface PendingLogin {
+  state: string
+  nonce: string
+  codeVerifier: string
+  next: string
+  createdAt: number
+  /** A prompt=none re-check of an existing sign-in (session renewal), not a login the person started. */
+  silent?: boolean
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -54,5 +62,7 @@ declare module '@fastify/secure-session' {
     pending: PendingLogin[]
     flash: string
     _csrf: string
+    /** When an unknown or replayed callback last restarted the login: it restarts once, not in a loop. */
+    restartedAt: number
   }
 }

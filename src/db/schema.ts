@@ -74,10 +74,19 @@ export const sessions = sqliteTable('sessions', {
   // Kept server-side (not in the cookie) for RP-initiated logout's id_token_hint.
   idToken: text('id_token').notNull(),
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
-  expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull()
+  expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+  // The provider's session id (the ID token's `sid`): back-channel logout names sessions by it.
+  providerSid: text('provider_sid'),
+  // Encrypted at rest (src/oidc/token-box.ts); null when the provider gave none.
+  refreshToken: text('refresh_token'),
+  // When the sign-in must next be re-checked at the provider (OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS).
+  renewAt: integer('renew_at', { mode: 'timestamp_ms' }).notNull().default(sql`0`),
+  // For the idle timeout; written at most once a minute per session, not on every request.
+  lastSeenAt: integer('last_seen_at', { mode: 'timestamp_ms' }).notNull().default(sql`0`)
 }, (t) => [
   index('sessions_user_idx').on(t.userId),
-  index('sessions_expires_idx').on(t.expiresAt)
+  index('sessions_expires_idx').on(t.expiresAt),
+  index('sessions_provider_sid_idx').on(t.providerSid)
 ])
 
 export const ADMIN_ACTIONS = ['add', 'change', 'delete'] as const

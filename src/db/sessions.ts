@@ -1,23 +1,57 @@
-import { and, eq, gt, lte, sql } from 'drizzle-orm'
+import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm'
 import { randomBytes } from 'node:crypto'
 import type { Db } from './client.ts'
 import { sessions, users, type User } from './schema.ts'
 
-export interface SessionUser { user: User, idToken: string }
+export interface SessionUser {
+  user: User
+  idToken: string
+  /** Sealed (src/oidc/token-box.ts); null when the provider gave no refresh token. */
+  refreshToken: string | null
+  renewAt: Date
+  lastSeenAt: Date
+}
+
+export interface NewSession {
+  userId: number
+  idToken: string
+  providerSid?: string
+  refreshToken?: string
+  lifetimeMs: number
+  renewAfterMs: number
+}
 
 export function createSessionQueries (db: Db) {
-  const lookupStmt = db.select({ user: users, idToken: sessions.idToken }).from(sessions)
+  const lookupStmt = db.select({
+    user: users,
+    idToken: sessions.idToken,
+    refreshToken: sessions.refreshToken,
+    renewAt: sessions.renewAt,
+    lastSeenAt: sessions.lastSeenAt
+  }).from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(and(eq(sessions.id, sql.placeholder('id')), gt(sessions.expiresAt, sql.placeholder('now'))))
     .prepare()
+  const touchStmt = db.update(sessions).set({ lastSeenAt: sql`${sql.placeholder('now')}` })
+    .where(eq(sessions.id, sql.placeholder('id'))).prepare()
 
   return {
     /** A new random session id for this user; expired rows are swept on the way (bounded work per login). */
-    startSession (userId: number, idToken: string, lifetimeMs: number, at = Date.now()): string {
+    startSession (fields: NewSession, at = Date.now()): string {
       const id = randomBytes(32).toString('base64url')
       db.transaction((tx) => {
         tx.delete(sessions).where(lte(sessions.expiresAt, new Date(at))).run()
-        tx.insert(sessions).values({ id, userId, idToken, createdAt: new Date(at), expiresAt: new Date(at + lifetimeMs) }).run()
+        tx.insert(sessions).values({
+          id,
+          userId: fields.userId,
+          idToken: fields.idToken,
+          providerSid: fields.providerSid ?? null,
+          refreshToken: fields.refreshToken ?? null,
+          createdAt: new Date(at),
+          expiresAt: new Date(at + fields.lifetimeMs),
+          renewAt: new Date(at + fields.renewAfterMs),
+          lastSeenAt: new Date(at)
+        }).run()
       })
       return id
     },
@@ -27,6 +61,25 @@ export function createSessionQueries (db: Db) {
       return lookupStmt.get({ id, now: at })
     },
 
+    /** Records activity for the idle timeout (callers write at most about once a minute). */
+    touchSession (id: string, at = Date.now()): void {
+      touchStmt.run({ id, now: at })
+    },
+
+    /**
+     * Claims a due renewal: true for exactly one caller across requests and processes, because the
+     * claim moves renew_at forward in one UPDATE; the others keep serving the still-valid session.
+     */
+    claimRenewal (id: string, retryAfterMs: number, at = Date.now()): boolean {
+      return db.update(sessions).set({ renewAt: new Date(at + retryAfterMs) })
+        .where(and(eq(sessions.id, id), lte(sessions.renewAt, new Date(at)))).run().changes === 1
+    },
+
+    recordRenewal (id: string, fields: { idToken: string, refreshToken: string | null, renewAfterMs: number }, at = Date.now()): void {
+      db.update(sessions).set({ idToken: fields.idToken, refreshToken: fields.refreshToken, renewAt: new Date(at + fields.renewAfterMs) })
+        .where(eq(sessions.id, id)).run()
+    },
+
     endSession (id: string): void {
       db.delete(sessions).where(eq(sessions.id, id)).run()
     },
@@ -34,6 +87,17 @@ export function createSessionQueries (db: Db) {
     /** Signs the user out everywhere (roles removed at the provider, account deactivated). */
     endUserSessions (userId: number): number {
       return db.delete(sessions).where(eq(sessions.userId, userId)).run().changes
+    },
+
+    /**
+     * Back-channel logout: the sessions of one provider session (`sid`), or all of one subject's
+     * sessions (`sub` alone); with both, only that subject's sessions of that provider session.
+     */
+    endProviderSessions ({ sid, sub }: { sid?: string, sub?: string }): number {
+      const ofSubject = sub === undefined ? undefined : inArray(sessions.userId, db.select({ id: users.id }).from(users).where(eq(users.sub, sub)))
+      if (sid === undefined && ofSubject === undefined) return 0
+      const where = and(sid === undefined ? undefined : eq(sessions.providerSid, sid), ofSubject)
+      return db.delete(sessions).where(where).run().changes
     }
   }
 }

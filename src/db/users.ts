@@ -24,6 +24,12 @@ export function createUserQueries (db: Db) {
       return bySubStmt.get({ sub })
     },
 
+    /** Profile and role from a background renewal: like a login, but lastLogin stays. */
+    refreshProfile (profile: ProfileFromProvider): User | undefined {
+      const { sub, ...fields } = profile
+      return db.update(users).set(fields).where(eq(users.sub, sub)).returning().get()
+    },
+
     /**
      * Creates the account on first login and refreshes profile and role at every login,
      * so a promotion or demotion at the provider takes effect at once.

@@ -1,18 +1,41 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { User } from '../db/schema.ts'
+import type { Role, User } from '../db/schema.ts'
+import type { ProfileFromProvider } from '../db/users.ts'
 import { mapRolesFromClaims } from './roles.ts'
 import { TokenEndpointError, type ConnectedProvider } from './provider-client.ts'
 import { IdTokenError } from './verify-id-token.ts'
 
 /** What the callback page should say when a login does not complete. Messages are shown to the person. */
 export class LoginFailure extends Error {
+  /** True when no pending login matched the callback's state (replayed, stale or forged callback). */
+  unknownState = false
   constructor (readonly statusCode: number, message: string, readonly detail?: string) {
     super(message)
     this.name = 'LoginFailure'
   }
 }
 
-export interface CompletedLogin { user: User, idToken: string, next: string }
+export interface CompletedLogin {
+  user: User
+  idToken: string
+  next: string
+  /** The provider's session id (ID token `sid`), for back-channel logout. */
+  providerSid?: string
+  refreshToken?: string
+  silent: boolean
+}
+
+/** The account fields the provider's claims give, as stored at login and at each renewal. */
+export function profileFromClaims (claims: Record<string, unknown>, sub: string, role: Role): ProfileFromProvider {
+  return {
+    sub,
+    username: claimString(claims, 'preferred_username', 'email', 'sub'),
+    email: claimString(claims, 'email'),
+    firstName: claimString(claims, 'given_name'),
+    lastName: claimString(claims, 'family_name'),
+    role
+  }
+}
 
 function claimString (claims: Record<string, unknown>, ...names: string[]): string {
   for (const name of names) {
@@ -29,7 +52,9 @@ function claimString (claims: Record<string, unknown>, ...names: string[]): stri
 export async function completeLogin (app: FastifyInstance, request: FastifyRequest, query: { code?: string, state?: string }): Promise<CompletedLogin> {
   const pending = app.oidc.takePendingLogin(request, query.state)
   if (pending === undefined || query.code === undefined) {
-    throw new LoginFailure(400, 'This sign-in link has expired or was already used.')
+    const failure = new LoginFailure(400, 'This sign-in link has expired or was already used.')
+    failure.unknownState = pending === undefined
+    throw failure
   }
   let provider: ConnectedProvider
   try {
@@ -50,7 +75,7 @@ export async function completeLogin (app: FastifyInstance, request: FastifyReque
 
   let idClaims
   try {
-    idClaims = await provider.verifyIdToken(tokens.idToken, pending.nonce)
+    idClaims = await provider.verifyIdToken(tokens.idToken, { nonce: pending.nonce })
   } catch (err) {
     if (err instanceof IdTokenError && err.cause instanceof Error && /JWKS|timed out|fetch/i.test(err.cause.name + err.cause.message)) {
       throw new LoginFailure(502, 'The identity provider\'s signing keys could not be fetched. Please try again.', err.message)
@@ -79,14 +104,13 @@ export async function completeLogin (app: FastifyInstance, request: FastifyReque
     throw new LoginFailure(403, 'Your account has been deactivated in this application. Ask an administrator to reactivate it.')
   }
 
-  const claims = { ...idClaims, ...userinfo }
-  const user = app.users.recordLogin({
-    sub: idClaims.sub,
-    username: claimString(claims, 'preferred_username', 'email', 'sub'),
-    email: claimString(claims, 'email'),
-    firstName: claimString(claims, 'given_name'),
-    lastName: claimString(claims, 'family_name'),
-    role
-  })
-  return { user, idToken: tokens.idToken, next: pending.next }
+  const user = app.users.recordLogin(profileFromClaims({ ...idClaims, ...userinfo }, idClaims.sub, role))
+  return {
+    user,
+    idToken: tokens.idToken,
+    next: pending.next,
+    providerSid: typeof idClaims.sid === 'string' && idClaims.sid !== '' ? idClaims.sid : undefined,
+    refreshToken: tokens.refreshToken,
+    silent: pending.silent === true
+  }
 }

@@ -8,7 +8,11 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
 import Provider, { type Adapter, type AdapterPayload, type Configuration, type Grant, type KoaContextWithOIDC } from 'oidc-provider'
 import { defaultDevUsers, type DevUser } from './dev-users.ts'
 
-export interface DevClient { clientId: string; clientSecret: string; redirectUris: string[]; postLogoutRedirectUris: string[] }
+export interface DevClient {
+  clientId: string; clientSecret: string; redirectUris: string[]; postLogoutRedirectUris: string[]
+  /** Where the provider POSTs logout tokens (OpenID Connect Back-Channel Logout 1.0) when a sign-in ends. */
+  backchannelLogoutUri?: string
+}
 export interface DevProviderOptions {
   host?: string
   port?: number
@@ -17,6 +21,8 @@ export interface DevProviderOptions {
   users?: DevUser[]
   idTokenSigningAlg?: 'RS256' | 'ES256'
   rolesInIdToken?: boolean
+  /** Issue (rotating) refresh tokens, so the app renews sessions in the background. Default true. */
+  refreshTokens?: boolean
 }
 export interface DevProvider {
   issuer: string
@@ -105,6 +111,7 @@ export async function startDevProvider(opts: DevProviderOptions): Promise<DevPro
   const host = opts.host ?? '127.0.0.1'
   const users = new Map((opts.users ?? defaultDevUsers()).map((u) => [u.username, u]))
   const alg = opts.idTokenSigningAlg ?? 'RS256'
+  const refreshTokens = opts.refreshTokens ?? true
   const rolesClaims = [`urn:zitadel:iam:org:project:${opts.projectId}:roles`, 'urn:zitadel:iam:org:project:roles']
   // Always read the LIVE map: tests change roles between logins.
   const bySub = (sub: string): DevUser | undefined => [...users.values()].find((u) => u.sub === sub)
@@ -134,9 +141,15 @@ export async function startDevProvider(opts: DevProviderOptions): Promise<DevPro
     adapter: memoryAdapter(),
     clients: opts.clients.map((c) => ({
       client_id: c.clientId, client_secret: c.clientSecret, redirect_uris: c.redirectUris,
-      post_logout_redirect_uris: c.postLogoutRedirectUris, grant_types: ['authorization_code'],
+      post_logout_redirect_uris: c.postLogoutRedirectUris,
+      grant_types: refreshTokens ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
       response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: alg,
+      ...(c.backchannelLogoutUri === undefined ? {} : { backchannel_logout_uri: c.backchannelLogoutUri, backchannel_logout_session_required: true }),
     })),
+    // Like ZITADEL with "Refresh Token" ticked: a refresh token at every login, a new one at every use
+    // (a reused one ends the grant, which is what catches a double refresh).
+    issueRefreshToken: async (_ctx, client) => refreshTokens && client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: () => true,
     jwks: { keys: [await signingKey('RS256'), await signingKey('ES256')] },
     // Prefixed names: browsers share cookies across ports, so avoid clashing with the app's cookies.
     cookies: { names: { session: 'devop_session', interaction: 'devop_interaction', resume: 'devop_resume' }, keys: [randomBytes(32).toString('base64url')] },
@@ -176,6 +189,7 @@ export async function startDevProvider(opts: DevProviderOptions): Promise<DevPro
     },
     features: {
       devInteractions: { enabled: false },
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx: KoaContextWithOIDC, form: string) => {
@@ -250,6 +264,7 @@ ${buttons}<form method="post" action="${esc(action)}/abort"><button class="link"
     issuer,
     users,
     close: () => new Promise<void>((resolve, reject) => {
+      if (!server.listening) return resolve() // closed already (tests stop it to play an outage)
       server.close((err) => (err ? reject(err) : resolve()))
       server.closeAllConnections()
     }),

@@ -14,6 +14,7 @@ declare module 'oidc-provider' {
     clientId: string
     clientName?: string
     redirectUris: string[]
+    grantTypeAllowed(type: string): boolean
   }
 
   export interface Session {
@@ -112,6 +113,8 @@ declare module 'oidc-provider' {
     jwks?: { keys: UnknownObject[] }
     loadExistingGrant?: (ctx: KoaContextWithOIDC) => Promise<Grant | undefined>
     pkce?: { required?: (ctx: KoaContextWithOIDC, client: Client) => boolean }
+    issueRefreshToken?: (ctx: KoaContextWithOIDC, client: Client, code: unknown) => Promise<boolean>
+    rotateRefreshToken?: (ctx: KoaContextWithOIDC) => boolean
     renderError?: (ctx: KoaContextWithOIDC, out: Record<string, string>, error: Error) => Promise<void>
     responseTypes?: string[]
     scopes?: string[]

@@ -1,6 +1,6 @@
 import type { AuthorizationCode } from 'simple-oauth2'
 import { discoverProvider, ProviderUnavailableError, type ProviderMetadata } from './discovery.ts'
-import { createIdTokenVerifier } from './verify-id-token.ts'
+import { createTokenVerifiers } from './verify-id-token.ts'
 
 export interface ProviderClientOptions {
   baseUrl: string
@@ -12,16 +12,24 @@ export interface ProviderClientOptions {
   clockToleranceSeconds: number
   /** Injected discovery metadata skips the first fetch (tests, and the start-up warm-up). */
   metadata?: ProviderMetadata
+  jwksCooldownMs?: number
 }
 
-export interface TokenSet { idToken: string, accessToken: string }
+export interface TokenSet { idToken: string, accessToken: string, refreshToken?: string }
+/** A refresh may come back without a new ID token (OIDC Core 12.2); userinfo then confirms the subject. */
+export type RefreshedTokenSet = Omit<TokenSet, 'idToken'> & { idToken?: string }
+type Verifiers = ReturnType<typeof createTokenVerifiers>
 
 /** What the client can do once the provider's metadata is known. */
 export interface ConnectedProvider {
   metadata: ProviderMetadata
-  authorizationUrl (params: { state: string, nonce: string, codeChallenge: string }): string
+  /** `prompt: 'none'` re-checks the sign-in silently (the provider answers login_required if it is gone). */
+  authorizationUrl (params: { state: string, nonce: string, codeChallenge: string, prompt?: 'none' }): string
   exchangeCode (code: string, codeVerifier: string): Promise<TokenSet>
-  verifyIdToken: ReturnType<typeof createIdTokenVerifier>
+  /** The refresh_token grant: new tokens for a session, without the browser. */
+  refresh (refreshToken: string): Promise<RefreshedTokenSet>
+  verifyIdToken: Verifiers['verifyIdToken']
+  verifyLogoutToken: Verifiers['verifyLogoutToken']
   fetchUserinfo (accessToken: string): Promise<Record<string, unknown>>
 }
 
@@ -56,32 +64,45 @@ export function createProviderClient (options: ProviderClientOptions) {
       auth: { authorizeHost: authorize.origin, authorizePath: authorize.pathname, tokenHost: token.origin, tokenPath: token.pathname },
       http: { timeout: options.httpTimeoutMs } as Record<string, unknown>
     })
-    const verifyIdToken = createIdTokenVerifier({
-      metadata, clientId: options.clientId, clockToleranceSeconds: options.clockToleranceSeconds, httpTimeoutMs: options.httpTimeoutMs
+    const verifiers = createTokenVerifiers({
+      metadata,
+      clientId: options.clientId,
+      clockToleranceSeconds: options.clockToleranceSeconds,
+      httpTimeoutMs: options.httpTimeoutMs,
+      jwksCooldownMs: options.jwksCooldownMs
     })
+    async function tokenRequest (request: () => Promise<{ token: Record<string, unknown> }>): Promise<RefreshedTokenSet> {
+      let token: Record<string, unknown>
+      try {
+        ({ token } = await request())
+      } catch (err) {
+        const payload = (err as { data?: { payload?: { error?: unknown } } }).data?.payload
+        const oauthError = typeof payload?.error === 'string' ? payload.error : undefined
+        throw new TokenEndpointError(oauthError, `token endpoint: ${oauthError ?? (err as Error).message}`, { cause: err })
+      }
+      if (typeof token.access_token !== 'string') throw new TokenEndpointError(undefined, 'token endpoint answered without an access_token')
+      const text = (v: unknown): string | undefined => typeof v === 'string' && v !== '' ? v : undefined
+      return { idToken: text(token.id_token), accessToken: token.access_token, refreshToken: text(token.refresh_token) }
+    }
     return {
       metadata,
-      verifyIdToken,
-      authorizationUrl ({ state, nonce, codeChallenge }) {
+      verifyIdToken: verifiers.verifyIdToken,
+      verifyLogoutToken: verifiers.verifyLogoutToken,
+      authorizationUrl ({ state, nonce, codeChallenge, prompt }) {
         const url = new URL(oauth.authorizeURL({ redirect_uri: options.callbackUri, scope: options.scopes, state }))
+        if (prompt !== undefined) url.searchParams.set('prompt', prompt)
         url.searchParams.set('nonce', nonce)
         url.searchParams.set('code_challenge', codeChallenge)
         url.searchParams.set('code_challenge_method', 'S256')
         return url.href
       },
       async exchangeCode (code, codeVerifier) {
-        let token: Record<string, unknown>
-        try {
-          ({ token } = await oauth.getToken({ code, redirect_uri: options.callbackUri, code_verifier: codeVerifier } as Parameters<typeof oauth.getToken>[0]))
-        } catch (err) {
-          const payload = (err as { data?: { payload?: { error?: unknown } } }).data?.payload
-          const oauthError = typeof payload?.error === 'string' ? payload.error : undefined
-          throw new TokenEndpointError(oauthError, `token endpoint: ${oauthError ?? (err as Error).message}`, { cause: err })
-        }
-        if (typeof token.id_token !== 'string' || typeof token.access_token !== 'string') {
-          throw new TokenEndpointError(undefined, 'token endpoint answered without id_token and access_token')
-        }
-        return { idToken: token.id_token, accessToken: token.access_token }
+        const tokens = await tokenRequest(async () => oauth.getToken({ code, redirect_uri: options.callbackUri, code_verifier: codeVerifier } as Parameters<typeof oauth.getToken>[0]))
+        if (tokens.idToken === undefined) throw new TokenEndpointError(undefined, 'token endpoint answered without an id_token')
+        return { ...tokens, idToken: tokens.idToken }
+      },
+      async refresh (refreshToken) {
+        return tokenRequest(async () => oauth.createToken({ refresh_token: refreshToken }).refresh())
       },
       async fetchUserinfo (accessToken) {
         let res: Response

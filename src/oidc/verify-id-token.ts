@@ -13,38 +13,74 @@ export interface IdTokenVerifierOptions {
   clientId: string
   clockToleranceSeconds: number
   httpTimeoutMs: number
+  /** Least time between two JWKS fetches (an unknown kid refetches at most this often). */
+  jwksCooldownMs?: number
 }
 
 // Asymmetric algorithms only: `none` and HS* (keyed with the client secret) are never accepted.
 const ALLOWED_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
+const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout'
 
-/** Builds a verifier whose JWKS is fetched lazily and cached by jose (refetched once on an unknown kid). */
-export function createIdTokenVerifier ({ metadata, clientId, clockToleranceSeconds, httpTimeoutMs }: IdTokenVerifierOptions) {
-  const jwks = createRemoteJWKSet(new URL(metadata.jwks_uri), { timeoutDuration: httpTimeoutMs })
+/** What the ID token must say about the login it completes. */
+export type NonceCheck = { nonce: string } | { sameSubjectAs: string }
 
-  return async function verifyIdToken (idToken: string, expectedNonce: string): Promise<JWTPayload & { sub: string }> {
+/**
+ * Verifiers for the provider's ID tokens and logout tokens, sharing one JWKS that jose fetches lazily,
+ * caches (10 min) and refetches on an unknown kid at most once per cooldown (30 s): key rotation is
+ * picked up without letting a stream of made-up kids turn into a stream of fetches.
+ */
+export function createTokenVerifiers ({ metadata, clientId, clockToleranceSeconds, httpTimeoutMs, jwksCooldownMs }: IdTokenVerifierOptions) {
+  const jwks = createRemoteJWKSet(new URL(metadata.jwks_uri), { timeoutDuration: httpTimeoutMs, cooldownDuration: jwksCooldownMs ?? 30_000 })
+
+  async function verifySigned (token: string, what: string, options: { requiredClaims: string[], typ?: string }): Promise<JWTPayload> {
     let payload: JWTPayload
     try {
-      ({ payload } = await jwtVerify(idToken, jwks, {
+      ({ payload } = await jwtVerify(token, jwks, {
         issuer: metadata.issuer,
         audience: clientId,
         algorithms: ALLOWED_ALGS,
         clockTolerance: clockToleranceSeconds,
-        requiredClaims: ['sub', 'iat', 'exp']
+        requiredClaims: options.requiredClaims,
+        typ: options.typ
       }))
     } catch (err) {
-      throw new IdTokenError(`ID token rejected: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+      throw new IdTokenError(`${what} rejected: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
     }
-    const iat = payload.iat ?? 0
-    if (iat > Date.now() / 1000 + clockToleranceSeconds) throw new IdTokenError('ID token rejected: issued in the future')
+    if ((payload.iat ?? 0) > Date.now() / 1000 + clockToleranceSeconds) throw new IdTokenError(`${what} rejected: issued in the future`)
     // OIDC Core 3.1.3.7: with several audiences, azp must be present and be us; when present it must be us.
     const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
     if ((audiences.length > 1 || payload.azp !== undefined) && payload.azp !== clientId) {
-      throw new IdTokenError('ID token rejected: azp is not this client')
+      throw new IdTokenError(`${what} rejected: azp is not this client`)
     }
-    if (typeof payload.nonce !== 'string' || payload.nonce !== expectedNonce) {
-      throw new IdTokenError('ID token rejected: nonce mismatch')
+    return payload
+  }
+
+  return {
+    /** At login the nonce must match; after a refresh (OIDC Core 12.2) the subject must be the same. */
+    async verifyIdToken (idToken: string, check: NonceCheck): Promise<JWTPayload & { sub: string }> {
+      const payload = await verifySigned(idToken, 'ID token', { requiredClaims: ['sub', 'iat', 'exp'] })
+      if ('nonce' in check && (typeof payload.nonce !== 'string' || payload.nonce !== check.nonce)) {
+        throw new IdTokenError('ID token rejected: nonce mismatch')
+      }
+      if ('sameSubjectAs' in check && payload.sub !== check.sameSubjectAs) {
+        throw new IdTokenError('ID token rejected: refreshed token names another subject')
+      }
+      return payload as JWTPayload & { sub: string }
+    },
+
+    /** OpenID Connect Back-Channel Logout 1.0, section 2.6. */
+    async verifyLogoutToken (logoutToken: string): Promise<{ sid?: string, sub?: string }> {
+      const payload = await verifySigned(logoutToken, 'logout token', { requiredClaims: ['iat', 'jti', 'events'] })
+      const events = payload.events
+      if (typeof events !== 'object' || events === null || typeof (events as Record<string, unknown>)[BACKCHANNEL_LOGOUT_EVENT] !== 'object') {
+        throw new IdTokenError('logout token rejected: no back-channel logout event')
+      }
+      // A nonce marks an ID token: one must never be accepted as a logout token.
+      if (payload.nonce !== undefined) throw new IdTokenError('logout token rejected: it carries a nonce')
+      const sid = typeof payload.sid === 'string' && payload.sid !== '' ? payload.sid : undefined
+      const sub = typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : undefined
+      if (sid === undefined && sub === undefined) throw new IdTokenError('logout token rejected: neither sid nor sub')
+      return { sid, sub }
     }
-    return payload as JWTPayload & { sub: string }
   }
 }

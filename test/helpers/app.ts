@@ -15,11 +15,12 @@ const CLIENT = { clientId: 'polls-test', clientSecret: 'polls-test-secret-not-fo
 interface TapLike { teardown: (fn: () => unknown) => void }
 
 /** A real oidc-provider on loopback with this test app registered as its client. */
-export async function startTestProvider (t: TapLike, options: Partial<DevProviderOptions> = {}): Promise<DevProvider> {
+export async function startTestProvider (t: TapLike, options: Partial<DevProviderOptions> & { backchannelLogoutUri?: string } = {}): Promise<DevProvider> {
+  const { backchannelLogoutUri, ...rest } = options
   const provider = await startDevProvider({
     projectId: PROJECT_ID,
-    clients: [{ ...CLIENT, redirectUris: [`${APP_URL}/oidc/callback/`], postLogoutRedirectUris: [`${APP_URL}/`] }],
-    ...options
+    clients: [{ ...CLIENT, redirectUris: [`${APP_URL}/oidc/callback/`], postLogoutRedirectUris: [`${APP_URL}/`], backchannelLogoutUri }],
+    ...rest
   })
   t.teardown(() => provider.close())
   return provider

@@ -2,7 +2,7 @@ import t from 'tap'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { SignJWT, UnsecuredJWT, exportJWK, generateKeyPair, type JWK } from 'jose'
-import { createIdTokenVerifier } from '../../src/oidc/verify-id-token.ts'
+import { createTokenVerifiers } from '../../src/oidc/verify-id-token.ts'
 import type { ProviderMetadata } from '../../src/oidc/discovery.ts'
 
 const ISSUER = 'https://issuer.example'
@@ -17,7 +17,8 @@ t.test('ID token verification', async (t) => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
   const metadata = { issuer: ISSUER, jwks_uri: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks` } as ProviderMetadata
-  const verify = createIdTokenVerifier({ metadata, clientId: CLIENT, clockToleranceSeconds: 30, httpTimeoutMs: 2000 })
+  const verifiers = createTokenVerifiers({ metadata, clientId: CLIENT, clockToleranceSeconds: 30, httpTimeoutMs: 2000 })
+  const verify = async (idToken: string, nonce: string) => verifiers.verifyIdToken(idToken, { nonce })
 
   const now = Math.floor(Date.now() / 1000)
   const base = { sub: 'u1', nonce: 'n1' }
@@ -50,5 +51,32 @@ t.test('ID token verification', async (t) => {
   ]
   for (const [label, pending] of rejected) {
     await t.rejects(verify(await pending, 'n1'), { name: 'IdTokenError' }, `${label} is rejected`)
+  }
+
+  // After a refresh (OIDC Core 12.2) there is no nonce to match, but the subject must stay the same.
+  t.equal((await verifiers.verifyIdToken(await token({ nonce: undefined }), { sameSubjectAs: 'u1' })).sub, 'u1', 'refreshed token for the same subject')
+  await t.rejects(verifiers.verifyIdToken(await token({ sub: 'u2' }), { sameSubjectAs: 'u1' }), { name: 'IdTokenError' }, 'refreshed token for another subject')
+
+  // Back-Channel Logout 1.0, 2.6: a logout token is signed like an ID token, carries the event, sid or
+  // sub and a jti, and never a nonce (so an ID token can never pass as one).
+  const event = { 'http://schemas.openid.net/event/backchannel-logout': {} }
+  const logout = (claims: Record<string, unknown>, opts: Parameters<typeof token>[1] = {}) => token({ nonce: undefined, jti: 'j1', events: event, sid: 's1', ...claims }, opts)
+  t.same(await verifiers.verifyLogoutToken(await logout({})), { sid: 's1', sub: 'u1' }, 'logout token with sid and sub')
+  t.same(await verifiers.verifyLogoutToken(await logout({ sub: undefined })), { sid: 's1', sub: undefined }, 'logout token with sid only')
+  const badLogouts: Array<[string, Promise<string>]> = [
+    ['an ID token (nonce, no event)', token()],
+    ['a nonce', logout({ nonce: 'n1' })],
+    ['no event', logout({ events: undefined })],
+    ['another event', logout({ events: { 'http://schemas.openid.net/event/other': {} } })],
+    ['neither sid nor sub', logout({ sid: undefined, sub: undefined })],
+    ['no jti', logout({ jti: undefined })],
+    ['bad signature', logout({}, { key: stranger.privateKey })],
+    ['wrong issuer', logout({}, { iss: 'https://evil.example' })],
+    ['wrong audience', logout({}, { aud: 'someone-else' })],
+    ['expired', logout({}, { iat: now - 7200, exp: now - 3600 })],
+    ['issued in the future', logout({}, { iat: now + 3600, exp: now + 7200 })]
+  ]
+  for (const [label, pending] of badLogouts) {
+    await t.rejects(verifiers.verifyLogoutToken(await pending), { name: 'IdTokenError' }, `logout token with ${label} is rejected`)
   }
 })

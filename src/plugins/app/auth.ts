@@ -2,38 +2,93 @@ import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Role } from '../../db/schema.ts'
 import { roleAtLeast } from '../../oidc/roles.ts'
+import { renewWithRefreshToken } from '../../oidc/renew-session.ts'
 
 export function loginUrl (next: string): string {
   return `/oidc/authenticate/?next=${encodeURIComponent(next)}`
 }
 
-/** Eight hours from login, whatever happens in between: the absolute lifetime of a session. */
-export const SESSION_LIFETIME_MS = 8 * 60 * 60 * 1000
+export function refreshUrl (next: string): string {
+  return `/oidc/refresh/?next=${encodeURIComponent(next)}`
+}
+
+// Activity is written at most this often per session: the idle timeout needs minutes, not milliseconds,
+// and a write on every request would cost every request.
+const TOUCH_EVERY_MS = 60_000
+// A renewal that could not reach the provider is tried again after this long.
+const RENEW_RETRY_MS = 60_000
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The sign-in is due for a re-check at the provider and can only be done by a redirect. */
+    renewalDue: boolean
+  }
+}
 
 /**
  * request.user comes from the server-side session row and the database on every request, not from the
- * cookie alone, so logout, deactivation and removed roles end a session even while its cookie is held.
+ * cookie alone, so logout, back-channel logout, deactivation and removed roles end a session even while
+ * its cookie is held. The same place enforces the idle timeout and renews the sign-in when it is due.
  */
 export default fp(async function authPlugin (app) {
+  const idleMs = app.config.sessionIdleTimeoutMs
   app.decorateRequest('user', null)
   app.decorateRequest('userSession', null)
+  app.decorateRequest('renewalDue', false)
+
+  function endSession (request: FastifyRequest, sid: string) {
+    app.sessions.endSession(sid)
+    request.session.delete()
+  }
+
   app.addHook('onRequest', async (request) => {
     const sid = request.session.get('sid')
     if (sid === undefined) return
-    const found = app.sessions.sessionUser(sid)
+    const now = Date.now()
+    const found = app.sessions.sessionUser(sid, now)
     if (found === undefined || !found.user.isActive) {
       request.session.delete()
       return
     }
-    request.user = found.user
+    const lastSeen = found.lastSeenAt.getTime()
+    if (now - lastSeen > idleMs) return endSession(request, sid)
+    if (now - lastSeen > TOUCH_EVERY_MS) app.sessions.touchSession(sid, now)
+
+    let user = found.user
+    if (found.renewAt.getTime() <= now) {
+      if (found.refreshToken === null) {
+        request.renewalDue = true
+      } else if (app.sessions.claimRenewal(sid, RENEW_RETRY_MS, now)) {
+        // One request renews (the claim is one UPDATE, so across processes too); the others go on
+        // with the session as it is, which is still within its absolute lifetime.
+        const result = await renewWithRefreshToken(app, request.log, sid, found)
+        if (result.outcome === 'ended') return endSession(request, sid)
+        if (result.outcome === 'renewed') user = result.user
+        if (result.outcome === 'redirect') request.renewalDue = true
+      }
+    }
+    request.user = user
     request.userSession = { id: sid, idToken: found.idToken }
   })
 
+  // Without a refresh token the re-check is a prompt=none round trip through the provider, which only
+  // a whole-page GET can make. POSTs are served (a vote is never lost to a renewal); htmx GETs send the
+  // whole page through it and back.
+  app.addHook('preHandler', async (request, reply) => {
+    if (!request.renewalDue || request.method !== 'GET' || request.url.startsWith('/oidc/')) return
+    if (request.headers['hx-request'] === 'true') {
+      return reply.code(204).header('HX-Redirect', refreshUrl(currentPagePath(request) ?? '/')).send()
+    }
+    return reply.redirect(refreshUrl(request.url), 302)
+  })
+
   function sendToLogin (request: FastifyRequest, reply: FastifyReply) {
-    // Only GETs can be replayed after login; a POST comes back to the page it was made from.
-    const next = request.method === 'GET' ? request.url : (refererPath(request) ?? '/')
+    // After the login the browser comes back to the page it showed (a POST cannot be replayed; a
+    // fragment's URL also serves its whole page, the fallback when the page is not known).
+    const next = request.method !== 'GET' ? (currentPagePath(request) ?? '/')
+      : request.isHtmx ? (currentPagePath(request) ?? request.url) : request.url
     const target = loginUrl(next)
-    if (request.isHtmx) {
+    if (request.headers['hx-request'] === 'true') {
       // A login page must never be swapped into a fragment: the whole page goes to the login.
       return reply.code(401).header('HX-Redirect', target).send()
     }
@@ -54,13 +109,14 @@ export default fp(async function authPlugin (app) {
   })
 }, { name: 'auth', dependencies: ['db', 'session'] })
 
-function refererPath (request: FastifyRequest): string | undefined {
-  const referer = request.headers.referer
-  if (referer === undefined) return undefined
-  try {
-    const url = new URL(referer)
-    return url.origin === new URL(request.server.config.appUrl).origin ? url.pathname + url.search : undefined
-  } catch {
-    return undefined
+/** The page the browser shows: htmx says so in HX-Current-URL; a plain form post in its Referer. */
+function currentPagePath (request: FastifyRequest): string | undefined {
+  for (const header of [request.headers['hx-current-url'], request.headers.referer]) {
+    if (typeof header !== 'string') continue
+    try {
+      const url = new URL(header)
+      if (url.origin === new URL(request.server.config.appUrl).origin) return url.pathname + url.search
+    } catch { /* not a URL: try the next */ }
   }
+  return undefined
 }

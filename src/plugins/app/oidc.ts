@@ -5,6 +5,7 @@ import { createProviderClient, type ProviderClient } from '../../oidc/provider-c
 import type { ProviderMetadata } from '../../oidc/discovery.ts'
 import { safeNextPath } from '../../oidc/safe-next.ts'
 import type { PendingLogin } from '../../types.ts'
+import { createTokenBox, type TokenBox } from '../../oidc/token-box.ts'
 
 // Parallel tabs may each start a login; keep a few pending ones, drop the oldest and stale ones.
 const MAX_PENDING = 5
@@ -15,8 +16,13 @@ declare module 'fastify' {
     oidc: {
       provider: ProviderClient
       clientId: string
-      /** The authorization URL for a new login to `next` (state, nonce and PKCE kept in the session). */
-      startLogin: (request: FastifyRequest, next: unknown) => Promise<string>
+      /** Seals refresh tokens for storage in the sessions table. */
+      tokenBox: TokenBox
+      /**
+       * The authorization URL for a new login to `next` (state, nonce and PKCE kept in the session);
+       * `silent` re-checks an existing sign-in with prompt=none.
+       */
+      startLogin: (request: FastifyRequest, next: unknown, options?: { silent?: boolean }) => Promise<string>
       /** Single use: the pending login matching `state` leaves the session. */
       takePendingLogin: (request: FastifyRequest, state: string | undefined) => PendingLogin | undefined
     }
@@ -27,7 +33,11 @@ function livePending (request: FastifyRequest, now = Date.now()): PendingLogin[]
   return (request.session.get('pending') ?? []).filter((p) => now - p.createdAt < PENDING_TTL_MS)
 }
 
-export interface OidcOptions { metadata?: ProviderMetadata }
+export interface OidcOptions {
+  metadata?: ProviderMetadata
+  /** Least time between JWKS fetches on an unknown kid (default 30 s; tests of key rotation shorten it). */
+  jwksCooldownMs?: number
+}
 
 /**
  * Authorization code flow with state, nonce and PKCE S256. Each pending login keeps all three in the
@@ -45,26 +55,30 @@ export default fp(async function oidcPlugin (app, opts: OidcOptions) {
     callbackUri: `${app.config.appUrl}/oidc/callback/`,
     httpTimeoutMs: app.config.oidc.httpTimeoutMs,
     clockToleranceSeconds: app.config.oidc.clockToleranceSeconds,
-    metadata: opts.metadata
+    metadata: opts.metadata,
+    jwksCooldownMs: opts.jwksCooldownMs
   })
 
   app.decorate('oidc', {
     provider,
     clientId,
-    async startLogin (request, next) {
+    tokenBox: createTokenBox(app.config.sessionKeys),
+    async startLogin (request, next, { silent = false } = {}) {
       const connected = await provider.connected()
       const pending: PendingLogin = {
         state: randomBytes(16).toString('base64url'),
         nonce: randomBytes(16).toString('base64url'),
         codeVerifier: randomBytes(32).toString('base64url'),
         next: safeNextPath(next),
-        createdAt: Date.now()
+        createdAt: Date.now(),
+        ...(silent ? { silent } : {})
       }
       request.session.set('pending', [...livePending(request), pending].slice(-MAX_PENDING))
       return connected.authorizationUrl({
         state: pending.state,
         nonce: pending.nonce,
-        codeChallenge: createHash('sha256').update(pending.codeVerifier).digest('base64url')
+        codeChallenge: createHash('sha256').update(pending.codeVerifier).digest('base64url'),
+        prompt: silent ? 'none' : undefined
       })
     },
     takePendingLogin (request, state) {

@@ -2,20 +2,21 @@ import fp from 'fastify-plugin'
 import secureSession from '@fastify/secure-session'
 
 export const SESSION_COOKIE = 'polls_session'
-const EIGHT_HOURS = 8 * 60 * 60
 
-/** Stateless encrypted cookie sessions: any app process can read them, nothing to store server-side. */
+/** Encrypted cookie sessions: any app process can read them; the cookie holds the id of a server-side session row. */
 export default fp(async function sessionPlugin (app) {
+  // The cookie lives as long as the longest a session may (the server-side row decides the rest).
+  const lifetimeSeconds = Math.ceil(app.config.sessionLifetimeMs / 1000)
   await app.register(secureSession, {
     key: app.config.sessionKeys,
     cookieName: SESSION_COOKIE,
-    expiry: EIGHT_HOURS,
+    expiry: lifetimeSeconds,
     cookie: {
       path: '/',
       httpOnly: true,
       sameSite: 'lax',
       secure: app.config.secureCookies,
-      maxAge: EIGHT_HOURS
+      maxAge: lifetimeSeconds
     }
   })
 }, { name: 'session' })
