@@ -3,7 +3,7 @@ import type { Role, User } from '../db/schema.ts'
 import type { ProfileFromProvider } from '../db/users.ts'
 import { mapRolesFromClaims } from './roles.ts'
 import { TokenEndpointError, type ConnectedProvider } from './provider-client.ts'
-import { IdTokenError } from './verify-id-token.ts'
+import { isKeyFetchFailure } from './verify-id-token.ts'
 
 /** What the callback page should say when a login does not complete. Messages are shown to the person. */
 export class LoginFailure extends Error {
@@ -77,8 +77,8 @@ export async function completeLogin (app: FastifyInstance, request: FastifyReque
   try {
     idClaims = await provider.verifyIdToken(tokens.idToken, { nonce: pending.nonce })
   } catch (err) {
-    if (err instanceof IdTokenError && err.cause instanceof Error && /JWKS|timed out|fetch/i.test(err.cause.name + err.cause.message)) {
-      throw new LoginFailure(502, 'The identity provider\'s signing keys could not be fetched. Please try again.', err.message)
+    if (isKeyFetchFailure(err)) {
+      throw new LoginFailure(502, 'The identity provider\'s signing keys could not be fetched. Please try again.', (err as Error).message)
     }
     throw new LoginFailure(400, 'The identity provider\'s answer could not be verified.', (err as Error).message)
   }

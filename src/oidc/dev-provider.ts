@@ -150,6 +150,12 @@ export async function startDevProvider(opts: DevProviderOptions): Promise<DevPro
     // (a reused one ends the grant, which is what catches a double refresh).
     issueRefreshToken: async (_ctx, client) => refreshTokens && client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: () => true,
+    // oidc-provider refuses outgoing requests to loopback (SSRF protection), but this provider and the
+    // app it serves both live on loopback: back-channel logout must reach the app there.
+    fetch: async (url: string | URL, options: RequestInit & { dispatcher?: unknown }) => {
+      const { dispatcher: _ssrfGuard, ...rest } = options
+      return globalThis.fetch(url, rest)
+    },
     jwks: { keys: [await signingKey('RS256'), await signingKey('ES256')] },
     // Prefixed names: browsers share cookies across ports, so avoid clashing with the app's cookies.
     cookies: { names: { session: 'devop_session', interaction: 'devop_interaction', resume: 'devop_resume' }, keys: [randomBytes(32).toString('base64url')] },
@@ -208,6 +214,10 @@ export async function startDevProvider(opts: DevProviderOptions): Promise<DevPro
 
   const provider = new Provider(issuer, configuration)
   provider.proxy = false
+  provider.on('backchannel.error', (...args: unknown[]) => {
+    const [, err, client] = args as [unknown, Error, { clientId: string }]
+    console.error(`dev OIDC provider: back-channel logout to ${client.clientId} failed: ${err.message}`)
+  })
 
   const loginPage = (uid: string, clientId: string): string => {
     const action = `/interaction/${encodeURIComponent(uid)}`

@@ -21,6 +21,19 @@ export interface IdTokenVerifierOptions {
 const ALLOWED_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
 const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout'
 
+/**
+ * True when a token could not be checked because the provider's keys could not be fetched (timeout,
+ * network, a broken JWKS answer), as opposed to a token that is bad: the first is the provider's outage
+ * (502/503, try again), the second a refusal (400).
+ */
+export function isKeyFetchFailure (err: unknown): boolean {
+  const cause = err instanceof IdTokenError ? err.cause : err
+  if (!(cause instanceof Error)) return false
+  const code = (cause as { code?: unknown }).code
+  return code === 'ERR_JWKS_TIMEOUT' || cause.name === 'TypeError' ||
+    (code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set HTTP response/.test(cause.message))
+}
+
 /** What the ID token must say about the login it completes. */
 export type NonceCheck = { nonce: string } | { sameSubjectAs: string }
 

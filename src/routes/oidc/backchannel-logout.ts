@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { ProviderUnavailableError } from '../../oidc/discovery.ts'
+import { isKeyFetchFailure } from '../../oidc/verify-id-token.ts'
 
 /**
  * OpenID Connect Back-Channel Logout 1.0: the provider tells us, server to server, that a sign-in has
@@ -18,7 +19,7 @@ const backchannelLogoutRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const provider = await app.oidc.provider.connected()
       claims = await provider.verifyLogoutToken(request.body.logout_token)
     } catch (err) {
-      const unavailable = err instanceof ProviderUnavailableError || /JWKS|timed out|fetch/i.test(String((err as Error).cause))
+      const unavailable = err instanceof ProviderUnavailableError || isKeyFetchFailure(err)
       request.log.warn({ reason: (err as Error).message }, 'back-channel logout refused')
       return reply.code(unavailable ? 503 : 400).send({ error: unavailable ? 'temporarily_unavailable' : 'invalid_request', error_description: (err as Error).message })
     }

@@ -1,0 +1,85 @@
+import t from 'tap'
+import { SignJWT, generateKeyPair } from 'jose'
+import { APP_URL, TestBrowser, buildTestApp, startTestProvider } from '../helpers/app.ts'
+import { freePort } from '../helpers/free-port.ts'
+
+const HTMX = { 'hx-request': 'true' }
+
+t.test('signing out at the provider ends the app sessions of that sign-in (Back-Channel Logout 1.0)', async (t) => {
+  // The provider POSTs to the app over real HTTP, so the app listens on a port it knows in advance.
+  const port = await freePort()
+  const provider = await startTestProvider(t, { backchannelLogoutUri: `http://127.0.0.1:${port}/oidc/backchannel-logout/` })
+  const { app, serverErrors } = await buildTestApp(t, { provider })
+  await app.listen({ port, host: '127.0.0.1' })
+
+  // Two browsers, two sign-ins at the provider: only the one signed out there must end.
+  const laptop = new TestBrowser(app)
+  const phone = new TestBrowser(app)
+  await laptop.login('bob', '/user')
+  await phone.login('bob', '/user')
+  const sids = app.db.$client.prepare('select provider_sid as sid from sessions').all() as Array<{ sid: string | null }>
+  t.equal(sids.length, 2)
+  t.ok(sids.every((s) => typeof s.sid === 'string' && s.sid !== ''), 'each session knows its provider sid')
+  t.not(sids[0]?.sid, sids[1]?.sid)
+
+  // The laptop signs out at the provider itself (not through the app).
+  const confirm = await laptop.get(`${provider.issuer}/session/end`)
+  const action = /<form[^>]*action="([^"]+)"/.exec(confirm.body)?.[1]
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1]
+  if (action === undefined || xsrf === undefined) throw new Error(`no logout form at the provider: ${confirm.body.slice(0, 300)}`)
+  const done = await laptop.follow(await laptop.post(new URL(action, provider.issuer).href, { xsrf, logout: 'yes' }))
+  t.equal(done.status, 200, 'signed out at the provider')
+
+  t.match((await laptop.get('/user')).body, /You are not signed in/, 'the laptop session ended although its cookie is still held')
+  const htmx = await laptop.get('/polls/', { ...HTMX, 'hx-current-url': `${APP_URL}/polls/` })
+  t.equal(htmx.status, 200, 'public fragment still served')
+  const guarded = await laptop.get('/admin/', HTMX)
+  t.equal(guarded.status, 401, 'htmx request of the ended session')
+  t.match(String(guarded.headers['hx-redirect']), /^\/oidc\/authenticate\//, 'answered with HX-Redirect to the login')
+  t.match((await phone.get('/user')).body, /<dd>bob<\/dd>/, 'the phone, a different sign-in, is still signed in')
+  t.same(serverErrors, [])
+})
+
+t.test('the back-channel endpoint refuses tokens it cannot trust, and ends nothing', async (t) => {
+  const { app, provider, serverErrors } = await buildTestApp(t)
+  const bob = new TestBrowser(app)
+  await bob.login('bob', '/user')
+  const count = () => (app.db.$client.prepare('select count(*) as n from sessions').get() as { n: number }).n
+  const stranger = await generateKeyPair('RS256')
+  const now = Math.floor(Date.now() / 1000)
+  const forged = await new SignJWT({ sub: 'dev-bob', jti: 'j1', events: { 'http://schemas.openid.net/event/backchannel-logout': {} } })
+    .setProtectedHeader({ alg: 'RS256', kid: 'not-the-providers', typ: 'logout+jwt' })
+    .setIssuer(provider.issuer).setAudience('polls-test').setIssuedAt(now).setExpirationTime(now + 120)
+    .sign(stranger.privateKey)
+  const post = (payload: string, contentType = 'application/x-www-form-urlencoded') =>
+    app.inject({ method: 'POST', url: '/oidc/backchannel-logout/', headers: { 'content-type': contentType }, payload })
+
+  for (const [label, payload] of [
+    ['a token signed by someone else', `logout_token=${forged}`],
+    ['garbage', 'logout_token=not-a-jwt'],
+    ['no token', 'something=else']
+  ] as const) {
+    const res = await post(payload)
+    t.equal(res.statusCode, 400, `${label} → 400`)
+    t.equal(res.headers['cache-control'], 'no-store')
+    t.equal(count(), 1, `${label} ends no session`)
+  }
+  t.equal((await app.inject({ method: 'GET', url: '/oidc/backchannel-logout/' })).statusCode, 404, 'POST only')
+  t.match((await bob.get('/user')).body, /<dd>bob<\/dd>/, 'bob is still signed in')
+  t.same(serverErrors, [])
+})
+
+t.test('logging out through the app leaves a message on the home page', async (t) => {
+  const { app, provider, serverErrors } = await buildTestApp(t)
+  const bob = new TestBrowser(app)
+  await bob.login('bob', '/user')
+  const toProvider = await bob.post('/oidc/logout/', { _csrf: await bob.csrfToken('/user') })
+  const confirm = await bob.follow(toProvider)
+  const action = /<form[^>]*action="([^"]+)"/.exec(confirm.body)?.[1] ?? ''
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1] ?? ''
+  const home = await bob.follow(await bob.post(new URL(action, provider.issuer).href, { xsrf, logout: 'yes' }))
+  t.equal(home.url, `${APP_URL}/`)
+  t.match(home.body, /You have been logged out\./)
+  t.notMatch((await bob.get('/')).body, /You have been logged out\./, 'shown once')
+  t.same(serverErrors, [])
+})
