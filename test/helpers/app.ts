@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../src/app.ts'
+import { buildApp, type BuildOptions } from '../../src/app.ts'
 import { parseConfig } from '../../src/config.ts'
 import { startDevProvider, type DevProvider, type DevProviderOptions } from '../../src/oidc/dev-provider.ts'
 import { createQuestion } from '../../src/db/seed.ts'
@@ -10,7 +10,7 @@ import { CookieJar } from './cookie-jar.ts'
 
 export const APP_URL = 'http://polls.test'
 export const PROJECT_ID = '249703732336418457'
-const CLIENT = { clientId: 'polls-test', clientSecret: 'polls-test-secret-not-for-production' }
+export const CLIENT = { clientId: 'polls-test', clientSecret: 'polls-test-secret-not-for-production' }
 
 interface TapLike { teardown: (fn: () => unknown) => void }
 
@@ -29,15 +29,22 @@ export async function startTestProvider (t: TapLike, options: Partial<DevProvide
 export interface TestApp { app: FastifyInstance, provider: DevProvider, serverErrors: string[] }
 
 /** A fresh app on a fresh SQLite file, talking to a real provider; closed when the test ends. */
-export async function buildTestApp (t: TapLike, options: { provider?: DevProvider, env?: Record<string, string>, logStream?: NodeJS.WritableStream, logLevel?: string } = {}): Promise<TestApp> {
+export async function buildTestApp (t: TapLike, options: { provider?: DevProvider } & TestAppOptions = {}): Promise<TestApp> {
   const provider = options.provider ?? await startTestProvider(t)
+  return { ...await buildTestAppFor(t, provider.issuer, options), provider }
+}
+
+interface TestAppOptions { env?: Record<string, string>, logStream?: NodeJS.WritableStream, logLevel?: string, build?: Partial<BuildOptions> }
+
+/** The app of buildTestApp, for a provider that is not the development one (test/helpers/hostile-provider.ts). */
+export async function buildTestAppFor (t: TapLike, issuer: string, options: TestAppOptions = {}): Promise<Omit<TestApp, 'provider'>> {
   const dir = mkdtempSync(join(tmpdir(), 'polls-test-'))
   const config = parseConfig({
     NODE_ENV: 'test',
     APP_URL,
     DATABASE_URL: join(dir, 'polls.db'),
     SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
-    OIDC_OP_BASE_URL: provider.issuer,
+    OIDC_OP_BASE_URL: issuer,
     OIDC_RP_CLIENT_ID: CLIENT.clientId,
     OIDC_RP_CLIENT_SECRET: CLIENT.clientSecret,
     ZITADEL_PROJECT: PROJECT_ID,
@@ -48,7 +55,7 @@ export async function buildTestApp (t: TapLike, options: { provider?: DevProvide
     ...options.env
   })
   // Errors go to stderr so they show in the test log without disturbing TAP on stdout.
-  const app = await buildApp(config, { logger: { level: options.logLevel ?? 'error', stream: options.logStream ?? process.stderr } })
+  const app = await buildApp(config, { ...options.build, logger: { level: options.logLevel ?? 'error', stream: options.logStream ?? process.stderr } })
   const serverErrors: string[] = []
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode >= 500) serverErrors.push(`${request.method} ${request.url} → ${reply.statusCode}`)
@@ -58,7 +65,7 @@ export async function buildTestApp (t: TapLike, options: { provider?: DevProvide
     await app.close()
     rmSync(dir, { recursive: true, force: true })
   })
-  return { app, provider, serverErrors }
+  return { app, serverErrors }
 }
 
 const DAY = 24 * 60 * 60 * 1000
