@@ -7,6 +7,7 @@ import sensible from '@fastify/sensible'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { AppConfig } from './config.ts'
 import type { ProviderMetadata } from './oidc/discovery.ts'
+import type { ProviderCaching } from './oidc/provider-client.ts'
 import helmetPlugin from './plugins/external/helmet.ts'
 import staticPlugin from './plugins/external/static.ts'
 import sessionPlugin from './plugins/external/session.ts'
@@ -29,8 +30,8 @@ const root = projectRoot
 export interface BuildOptions {
   /** The provider's metadata if already discovered; otherwise it is discovered at the first login. */
   providerMetadata?: ProviderMetadata
-  /** Least time between JWKS refetches on an unknown kid (default 30 s). */
-  jwksCooldownMs?: number
+  /** Bounds on what is cached from the provider (JWKS cooldown, discovery age); the defaults suit production. */
+  providerCaching?: ProviderCaching
   /** True when the built-in development provider is in use: pages say so. */
   devProvider?: boolean
   /** Pino options (level, transport); false silences the app. Request URLs are always redacted. */
@@ -76,7 +77,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
   await app.register(sensible)
   await app.register(helmetPlugin, { providerOrigin: new URL(baseUrl).origin })
   await app.register(dbPlugin)
-  await app.register(oidcPlugin, { metadata: options.providerMetadata, jwksCooldownMs: options.jwksCooldownMs })
+  await app.register(oidcPlugin, { metadata: options.providerMetadata, caching: options.providerCaching })
   // Static files live outside the context below, so they skip session decoding and the user lookup.
   await app.register(staticPlugin, { publicDir: join(root, 'public') })
 

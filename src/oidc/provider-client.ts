@@ -12,7 +12,15 @@ export interface ProviderClientOptions {
   clockToleranceSeconds: number
   /** Injected discovery metadata skips the first fetch (tests, and the start-up warm-up). */
   metadata?: ProviderMetadata
+  caching?: ProviderCaching
+}
+
+/** Bounds on what is cached from the provider (tests shorten them). */
+export interface ProviderCaching {
+  /** Least time between JWKS fetches on an unknown kid (default 30 s). */
   jwksCooldownMs?: number
+  /** Discovery metadata older than this is fetched again in the background (default 24 h). */
+  discoveryMaxAgeMs?: number
 }
 
 export interface TokenSet { idToken: string, accessToken: string, refreshToken?: string }
@@ -69,7 +77,7 @@ export function createProviderClient (options: ProviderClientOptions) {
       clientId: options.clientId,
       clockToleranceSeconds: options.clockToleranceSeconds,
       httpTimeoutMs: options.httpTimeoutMs,
-      jwksCooldownMs: options.jwksCooldownMs
+      jwksCooldownMs: options.caching?.jwksCooldownMs
     })
     async function tokenRequest (request: () => Promise<{ token: Record<string, unknown> }>): Promise<RefreshedTokenSet> {
       let token: Record<string, unknown>
@@ -123,26 +131,42 @@ export function createProviderClient (options: ProviderClientOptions) {
   }
 
   const given = options.metadata
+  const maxAgeMs = options.caching?.discoveryMaxAgeMs ?? 24 * 60 * 60 * 1000
+  let connectedAt = 0
+
+  function discoverAndConnect (useGiven: boolean): Promise<ConnectedProvider> {
+    const source = useGiven && given !== undefined ? Promise.resolve(given) : discoverProvider(options.baseUrl, options.httpTimeoutMs)
+    return source
+      .then(async (metadata) => {
+        connected = await connect(metadata)
+        connectedAt = Date.now()
+        failures = 0
+        return connected
+      })
+      .catch((err: unknown) => {
+        failures++
+        retryAt = Date.now() + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (failures - 1))
+        lastError = err instanceof ProviderUnavailableError ? err : new ProviderUnavailableError(String(err), { cause: err })
+        throw lastError
+      })
+      .finally(() => { pending = undefined })
+  }
 
   return {
     /** The connected provider, discovering it first if needed; ProviderUnavailableError while it is down. */
     async connected (): Promise<ConnectedProvider> {
-      if (connected !== undefined) return connected
+      if (connected !== undefined) {
+        // Stale metadata is refreshed in the background; callers go on with what is known meanwhile,
+        // and a failed refresh keeps it (and backs off) rather than failing logins.
+        if (Date.now() - connectedAt > maxAgeMs && pending === undefined && Date.now() >= retryAt) {
+          pending = discoverAndConnect(false)
+          pending.catch(() => {})
+        }
+        return connected
+      }
       if (pending !== undefined) return pending
       if (Date.now() < retryAt && lastError !== undefined) throw lastError
-      pending = (given !== undefined ? Promise.resolve(given) : discoverProvider(options.baseUrl, options.httpTimeoutMs))
-        .then(async (metadata) => {
-          connected = await connect(metadata)
-          failures = 0
-          return connected
-        })
-        .catch((err: unknown) => {
-          failures++
-          retryAt = Date.now() + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (failures - 1))
-          lastError = err instanceof ProviderUnavailableError ? err : new ProviderUnavailableError(String(err), { cause: err })
-          throw lastError
-        })
-        .finally(() => { pending = undefined })
+      pending = discoverAndConnect(true)
       return pending
     },
     get isConnected (): boolean { return connected !== undefined }

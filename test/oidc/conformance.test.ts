@@ -86,7 +86,7 @@ t.test('code replay: a used code is refused at the token endpoint, and the app s
 t.test('signing keys: kid absent, several keys, rotation; JWKS and discovery fetched with a bound', async (t) => {
   const op = await startHostileProvider(t)
   const cooldownMs = 300
-  const { app, serverErrors } = await buildTestAppFor(t, op.issuer, { build: { jwksCooldownMs: cooldownMs } })
+  const { app, serverErrors } = await buildTestAppFor(t, op.issuer, { build: { providerCaching: { jwksCooldownMs: cooldownMs } } })
   for (let i = 0; i < 5; i++) t.equal((await logIn(app)).status, 200, `login ${i + 1} accepted`)
   t.same([op.hits.discovery, op.hits.jwks], [1, 1], 'five logins: discovery and JWKS fetched once each')
 
@@ -104,6 +104,20 @@ t.test('signing keys: kid absent, several keys, rotation; JWKS and discovery fet
   t.equal((await logIn(app)).status, 200, 'rp-key-rotation-op-sign-key: the new kid is accepted')
   t.equal(op.hits.jwks, fetchesBefore + 1, 'after fetching the JWKS again exactly once')
   t.equal(op.hits.discovery, 1, 'discovery still fetched once')
+  t.same(serverErrors, [])
+})
+
+t.test('discovery is cached with a bound: stale metadata is fetched again in the background', async (t) => {
+  const op = await startHostileProvider(t)
+  const maxAgeMs = 300
+  const { app, serverErrors } = await buildTestAppFor(t, op.issuer, { build: { providerCaching: { discoveryMaxAgeMs: maxAgeMs } } })
+  t.equal((await logIn(app)).status, 200)
+  t.equal((await logIn(app)).status, 200)
+  t.equal(op.hits.discovery, 1, 'fresh metadata: one fetch for two logins')
+  await sleep(maxAgeMs + 50)
+  t.equal((await logIn(app)).status, 200, 'a login with stale metadata goes on with it')
+  t.equal((await logIn(app)).status, 200)
+  t.equal(op.hits.discovery, 2, 'and the metadata was fetched again once')
   t.same(serverErrors, [])
 })
 

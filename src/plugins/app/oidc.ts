@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
-import { createProviderClient, type ProviderClient } from '../../oidc/provider-client.ts'
+import { createProviderClient, type ProviderCaching, type ProviderClient } from '../../oidc/provider-client.ts'
 import type { ProviderMetadata } from '../../oidc/discovery.ts'
 import { safeNextPath } from '../../oidc/safe-next.ts'
 import type { PendingLogin } from '../../types.ts'
@@ -35,8 +35,7 @@ function livePending (request: FastifyRequest, now = Date.now()): PendingLogin[]
 
 export interface OidcOptions {
   metadata?: ProviderMetadata
-  /** Least time between JWKS fetches on an unknown kid (default 30 s; tests of key rotation shorten it). */
-  jwksCooldownMs?: number
+  caching?: ProviderCaching
 }
 
 /**
@@ -56,7 +55,7 @@ export default fp(async function oidcPlugin (app, opts: OidcOptions) {
     httpTimeoutMs: app.config.oidc.httpTimeoutMs,
     clockToleranceSeconds: app.config.oidc.clockToleranceSeconds,
     metadata: opts.metadata,
-    jwksCooldownMs: opts.jwksCooldownMs
+    caching: opts.caching
   })
 
   app.decorate('oidc', {
