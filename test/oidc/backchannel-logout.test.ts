@@ -1,9 +1,17 @@
 import t from 'tap'
 import { SignJWT, generateKeyPair } from 'jose'
-import { APP_URL, TestBrowser, buildTestApp, startTestProvider } from '../helpers/app.ts'
+import { APP_URL, TestBrowser, buildTestApp, startTestProvider, type Page } from '../helpers/app.ts'
 import { freePort } from '../helpers/free-port.ts'
 
 const HTMX = { 'hx-request': 'true' }
+
+/** Presses "Sign out" on the provider's confirmation page and follows where it leads. */
+async function confirmSignOut (browser: TestBrowser, confirm: Page): Promise<Page> {
+  const action = /<form[^>]*action="([^"]+)"/.exec(confirm.body)?.[1]
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1]
+  if (action === undefined || xsrf === undefined) throw new Error(`no sign-out form at ${confirm.url}: ${confirm.body.slice(0, 300)}`)
+  return browser.follow(await browser.post(new URL(action, confirm.url).href, { xsrf, logout: 'yes' }))
+}
 
 t.test('signing out at the provider ends the app sessions of that sign-in (Back-Channel Logout 1.0)', async (t) => {
   // The provider POSTs to the app over real HTTP, so the app listens on a port it knows in advance.
@@ -23,11 +31,7 @@ t.test('signing out at the provider ends the app sessions of that sign-in (Back-
   t.not(sids[0]?.sid, sids[1]?.sid)
 
   // The laptop signs out at the provider itself (not through the app).
-  const confirm = await laptop.get(`${provider.issuer}/session/end`)
-  const action = /<form[^>]*action="([^"]+)"/.exec(confirm.body)?.[1]
-  const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1]
-  if (action === undefined || xsrf === undefined) throw new Error(`no logout form at the provider: ${confirm.body.slice(0, 300)}`)
-  const done = await laptop.follow(await laptop.post(new URL(action, provider.issuer).href, { xsrf, logout: 'yes' }))
+  const done = await confirmSignOut(laptop, await laptop.get(`${provider.issuer}/session/end`))
   t.equal(done.status, 200, 'signed out at the provider')
 
   t.match((await laptop.get('/user')).body, /You are not signed in/, 'the laptop session ended although its cookie is still held')
@@ -70,14 +74,11 @@ t.test('the back-channel endpoint refuses tokens it cannot trust, and ends nothi
 })
 
 t.test('logging out through the app leaves a message on the home page', async (t) => {
-  const { app, provider, serverErrors } = await buildTestApp(t)
+  const { app, serverErrors } = await buildTestApp(t)
   const bob = new TestBrowser(app)
   await bob.login('bob', '/user')
   const toProvider = await bob.post('/oidc/logout/', { _csrf: await bob.csrfToken('/user') })
-  const confirm = await bob.follow(toProvider)
-  const action = /<form[^>]*action="([^"]+)"/.exec(confirm.body)?.[1] ?? ''
-  const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1] ?? ''
-  const home = await bob.follow(await bob.post(new URL(action, provider.issuer).href, { xsrf, logout: 'yes' }))
+  const home = await confirmSignOut(bob, await bob.follow(toProvider))
   t.equal(home.url, `${APP_URL}/`)
   t.match(home.body, /You have been logged out\./)
   t.notMatch((await bob.get('/')).body, /You have been logged out\./, 'shown once')
