@@ -1,7 +1,26 @@
-// A new request clears the previous request's error from the alert area.
-document.addEventListener('htmx:before:request', () => {
+// Lets the stylesheet hide controls that only work without JavaScript, and show those that need it.
+document.documentElement.classList.add('js')
+
+const isLive = (ctx) => Boolean(ctx && ctx.sourceElement && ctx.sourceElement.hasAttribute('data-live'))
+
+// A request the user made clears the previous request's error from the alert area; a live view's
+// background poll does not (it would wipe an error the user has not read yet).
+document.addEventListener('htmx:before:request', (event) => {
+  if (isLive(event.detail && event.detail.ctx)) return
   const alerts = document.getElementById('alerts')
   if (alerts) alerts.replaceChildren()
+})
+
+// Live views (data-live, polling with hx-trigger="every …") ask nothing while the tab is hidden, so a
+// background tab costs the server nothing; they catch up at once when it shows again (visibilitychange).
+// After a refusal (403, 404, 429, 5xx) the alert says why once and the view stops asking.
+document.addEventListener('htmx:config:request', (event) => {
+  const ctx = event.detail && event.detail.ctx
+  if (isLive(ctx) && (document.hidden || ctx.sourceElement.hasAttribute('data-live-stopped'))) event.preventDefault()
+})
+document.addEventListener('htmx:response:error', (event) => {
+  const ctx = event.detail && event.detail.ctx
+  if (isLive(ctx)) ctx.sourceElement.setAttribute('data-live-stopped', '')
 })
 
 // Every htmx request carries the page's CSRF token as a header (plain forms carry the hidden field).

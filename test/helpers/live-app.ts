@@ -11,9 +11,8 @@ import { freePort } from './free-port.ts'
 
 interface TapLike { teardown: (fn: () => unknown) => void }
 
-
 /** The app listening on loopback as in production, with a real provider: for browser tests. */
-export async function startLiveApp (t: TapLike): Promise<{ app: FastifyInstance, provider: DevProvider, url: string }> {
+export async function startLiveApp (t: TapLike, options: { databaseUrl?: string } = {}): Promise<{ app: FastifyInstance, provider: DevProvider, url: string }> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const client = { clientId: 'polls-e2e', clientSecret: 'polls-e2e-secret' }
@@ -27,7 +26,8 @@ export async function startLiveApp (t: TapLike): Promise<{ app: FastifyInstance,
     NODE_ENV: 'production',
     PORT: String(port),
     APP_URL: url,
-    DATABASE_URL: join(dir, 'polls.db'),
+    // Another app's file, to run two processes on one database as WEB_CONCURRENCY does.
+    DATABASE_URL: options.databaseUrl ?? join(dir, 'polls.db'),
     SESSION_SECRET: 'e2e-session-secret-that-is-long-enough-0123456789',
     OIDC_OP_BASE_URL: provider.issuer,
     OIDC_RP_CLIENT_ID: client.clientId,
