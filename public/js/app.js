@@ -30,6 +30,25 @@ document.addEventListener('htmx:config:request', (event) => {
   if (meta && headers) headers['x-csrf-token'] = meta.getAttribute('content')
 })
 
+// After a swap, focus goes where the response marks it (data-focus): the vote's confirmation or error,
+// an alert, the row's Edit link after Save or Cancel, a confirmation dialog. Without this, replacing
+// the element that had focus drops keyboard and screen-reader users back at the top of the page.
+// (htmx itself restores focus only to an element with the same id, and honours autofocus.)
+// A live view's background update never moves focus.
+document.addEventListener('htmx:after:settle', (event) => {
+  const detail = event.detail || {}
+  const source = detail.task && detail.task.sourceElement
+  if (source && source.hasAttribute && source.hasAttribute('data-live')) return
+  for (const node of detail.newContent || []) {
+    if (!(node instanceof Element) || !node.isConnected) continue
+    const target = node.matches('[data-focus]') ? node : node.querySelector('[data-focus]')
+    if (target) {
+      target.focus()
+      return
+    }
+  }
+})
+
 // Admin conveniences; the forms work without them (select boxes one by one, three choice rows).
 document.addEventListener('change', (event) => {
   const box = event.target
