@@ -49,7 +49,8 @@ document.addEventListener('htmx:after:settle', (event) => {
   }
 })
 
-// Admin conveniences; the forms work without them (select boxes one by one, three choice rows).
+// Admin conveniences; the forms work without them (select boxes one by one, three choice rows), and
+// without JavaScript their controls are hidden (class js-only) rather than shown doing nothing.
 document.addEventListener('change', (event) => {
   const box = event.target
   if (!(box instanceof HTMLInputElement) || !box.matches('[data-select-all]')) return
