@@ -8,6 +8,7 @@ import { parseConfig } from '../../src/config.ts'
 import { startDevProvider, type DevProvider } from '../../src/oidc/dev-provider.ts'
 import { PROJECT_ID } from './app.ts'
 import { freePort } from './free-port.ts'
+import { screenshotOnFailure, type FailureAware } from './screenshots.ts'
 
 interface TapLike { teardown: (fn: () => unknown) => void }
 
@@ -45,8 +46,11 @@ export async function startLiveApp (t: TapLike, options: { databaseUrl?: string 
   return { app, provider, url }
 }
 
-/** Debian's chromium, headless, with a fresh profile and no background traffic (there is no internet). */
-export async function launchChromium (t: TapLike): Promise<Browser> {
+/**
+ * Debian's chromium, headless, with a fresh profile and no background traffic (there is no internet).
+ * If the test fails, its open pages are saved as screenshots (see screenshots.ts).
+ */
+export async function launchChromium (t: FailureAware): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
@@ -54,6 +58,7 @@ export async function launchChromium (t: TapLike): Promise<Browser> {
       '--disable-component-update', '--disable-sync']
   })
   t.teardown(() => browser.close())
+  screenshotOnFailure(t, browser)
   return browser
 }
 
