@@ -13,7 +13,16 @@ import { screenshotOnFailure, type FailureAware } from './screenshots.ts'
 interface TapLike { teardown: (fn: () => unknown) => void }
 
 /** The app listening on loopback as in production, with a real provider: for browser tests. */
-export async function startLiveApp (t: TapLike, options: { databaseUrl?: string } = {}): Promise<{ app: FastifyInstance, provider: DevProvider, url: string }> {
+export interface LiveAppOptions {
+  /** Another app's file, to run two processes on one database as WEB_CONCURRENCY does. */
+  databaseUrl?: string
+  /** Settings over the defaults (e.g. a low rate limit). */
+  env?: Record<string, string>
+  /** Where error logs go (stderr by default); a test that provokes a 500 keeps it out of the test log. */
+  logStream?: NodeJS.WritableStream
+}
+
+export async function startLiveApp (t: TapLike, options: LiveAppOptions = {}): Promise<{ app: FastifyInstance, provider: DevProvider, url: string }> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const client = { clientId: 'polls-e2e', clientSecret: 'polls-e2e-secret' }
@@ -27,7 +36,6 @@ export async function startLiveApp (t: TapLike, options: { databaseUrl?: string 
     NODE_ENV: 'production',
     PORT: String(port),
     APP_URL: url,
-    // Another app's file, to run two processes on one database as WEB_CONCURRENCY does.
     DATABASE_URL: options.databaseUrl ?? join(dir, 'polls.db'),
     SESSION_SECRET: 'e2e-session-secret-that-is-long-enough-0123456789',
     OIDC_OP_BASE_URL: provider.issuer,
@@ -35,9 +43,10 @@ export async function startLiveApp (t: TapLike, options: { databaseUrl?: string 
     OIDC_RP_CLIENT_SECRET: client.clientSecret,
     ZITADEL_PROJECT: PROJECT_ID,
     RATE_LIMIT_LOGINS_PER_MINUTE: '100000',
-    RATE_LIMIT_VOTES_PER_MINUTE: '100000'
+    RATE_LIMIT_VOTES_PER_MINUTE: '100000',
+    ...options.env
   })
-  const app = await buildApp(config, { logger: { level: 'error', stream: process.stderr } })
+  const app = await buildApp(config, { logger: { level: 'error', stream: options.logStream ?? process.stderr } })
   await app.listen({ host: '127.0.0.1', port })
   t.teardown(async () => {
     await app.close()
