@@ -71,4 +71,6 @@ t.test('each status: a page in the layout and an #alerts fragment from the same 
   t.same(serverErrors, ['GET /polls/ → 500', 'GET /polls/ → 500'], 'the only 5xx are the two provoked ones')
 
   for (const page of [notFound, forbidden, limited]) checkNoLeak(t, page, `${page.status} page`)
+  const json = await app.inject({ url: '/no-such-page', headers: { accept: 'application/json' } })
+  t.same(json.json(), { statusCode: 404, error: 'Not Found', message: 'There is no page at this address.' }, 'JSON clients get the HTTP reason phrase')
 })

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ProviderUnavailableError } from '../../oidc/discovery.ts'
@@ -57,7 +58,7 @@ export default fp(async function errorsPlugin (app) {
     // or a form that would then be gone.
     if (request.isHtmx) reply.header('HX-Retarget', '#alerts').header('HX-Reswap', 'innerHTML')
     if (!request.headers.accept?.includes('text/html') && !request.isHtmx && request.headers.accept?.includes('application/json')) {
-      return reply.send({ statusCode: status, error: title, message })
+      return reply.send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message })
     }
     return reply.render('pages/error', 'partials/error', { title, status, message, next, requestId: status >= 500 ? request.id : undefined })
   }
