@@ -35,6 +35,9 @@ export function createPollQueries (db: Db) {
       (select count(*) from votes v where v.question_id = c.question_id and v.choice_id = c.id) as votes
     from choices c where c.question_id = ? order by c.id`)
 
+  const resultsVersionStmt = db.$client.prepare<[number, number], number>(
+    'select results_version from questions where id = ? and pub_date <= ?').pluck()
+
   const userVoteStmt = db.select({ choiceId: votes.choiceId }).from(votes)
     .where(and(eq(votes.userId, sql.placeholder('userId')), eq(votes.questionId, questionId)))
     .prepare()
@@ -70,6 +73,17 @@ export function createPollQueries (db: Db) {
     tallyVotes (id: number): ChoiceTally[] {
       return tallyStmt.all(id)
     },
+
+    /** The published question's results version (see schema.ts), or undefined: one indexed row, no counting. */
+    resultsVersion (id: number, at = Date.now()): number | undefined {
+      return resultsVersionStmt.get(id, at)
+    },
+
+    /** The tally and the version it belongs to, read in one transaction so the two always match. */
+    versionedTally: db.$client.transaction((id: number): { version: number, results: ChoiceTally[] } | undefined => {
+      const version = resultsVersionStmt.get(id, Date.now())
+      return version === undefined ? undefined : { version, results: tallyStmt.all(id) }
+    }),
 
     userVote (userId: number, id: number): number | undefined {
       return userVoteStmt.get({ userId, questionId: id })?.choiceId

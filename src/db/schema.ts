@@ -28,7 +28,10 @@ export const questions = sqliteTable('questions', {
   version: integer('version').notNull().default(1),
   // Kept equal to the rows by triggers (drizzle/0002_counters.sql), so the admin table can sort by them.
   choiceCount: integer('choice_count').notNull().default(0),
-  voteCount: integer('vote_count').notNull().default(0)
+  voteCount: integer('vote_count').notNull().default(0),
+  // Bumped by triggers (drizzle/0006) whenever the results could read differently: a vote cast, moved or
+  // removed, a choice added, renamed or removed. Live results compare it instead of recounting the votes.
+  resultsVersion: integer('results_version').notNull().default(0)
 }, (t) => [
   index('questions_pub_date_idx').on(t.pubDate),
   index('questions_text_idx').on(t.questionText),

@@ -1,21 +1,8 @@
 // axe-core in real Chromium: no serious or critical violations on the main pages, light and dark.
 import t from 'tap'
-import { createRequire } from 'node:module'
-import type { Page } from 'playwright-core'
 import { seedDemoQuestions } from '../../src/db/seed.ts'
+import { seriousViolations } from '../helpers/axe.ts'
 import { launchChromium, logIn, startLiveApp } from '../helpers/live-app.ts'
-
-const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
-
-async function seriousViolations (page: Page): Promise<string[]> {
-  await page.addScriptTag({ path: axePath })
-  const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: Array<{ id: string, impact: string, nodes: Array<{ target: string[] }> }> }> } }).axe
-    return axe.run(document, { resultTypes: ['violations'] })
-  })
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}) at ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`)
-}
 
 t.test('main pages have no serious or critical accessibility violations', async (t) => {
   const { app, url } = await startLiveApp(t)

@@ -1,4 +1,4 @@
-// What only a browser shows: htmx swaps the vote in place (no navigation), and the plain-form fallback.
+// What only a browser shows: htmx swaps the vote in place (no navigation). The plain-form fallback: no-js.test.ts.
 import t from 'tap'
 import { addQuestion } from '../helpers/app.ts'
 import { launchChromium, logIn, startLiveApp } from '../helpers/live-app.ts'
@@ -77,25 +77,4 @@ t.test('errors other than validation land beside the form; an expired session go
   await page.locator('.who').waitFor()
   t.match(await page.locator('.who').innerText(), /carol/, 'signed in again (the provider still knew her) and back on the question')
   t.notOk(await page.locator('.error-box').isVisible(), 'no login page or error swapped into the fragment')
-})
-
-t.test('without JavaScript the same form posts and redirects', async (t) => {
-  const { app, url } = await startLiveApp(t)
-  const browser = await launchChromium(t)
-  const q = addQuestion(app, 'Plain forms?', -1, ['Yes', 'No'])
-  const context = await browser.newContext({ javaScriptEnabled: false })
-  const page = await context.newPage()
-  await logIn(page, url, 'carol')
-  await page.goto(`${url}/polls/${q.id}/`)
-  await page.getByRole('radio', { name: 'No' }).check()
-  await page.getByRole('button', { name: 'Vote' }).click()
-  await page.waitForURL(`${url}/polls/${q.id}/`)
-  await page.getByText('Your vote for “No” is counted.').waitFor()
-  t.ok(await page.getByRole('radio', { name: 'No' }).isChecked(), 'the current vote is preselected')
-  t.same(app.polls.tallyVotes(q.id).map((c) => c.votes), [0, 1])
-
-  await page.getByRole('button', { name: 'Log out' }).click()
-  await page.getByRole('button', { name: 'Sign out' }).first().click()
-  await page.waitForURL(`${url}/`)
-  t.ok(await page.getByRole('link', { name: 'Log in' }).first().isVisible(), 'signed out, back home')
 })

@@ -8,12 +8,21 @@ import { parseConfig } from '../../src/config.ts'
 import { startDevProvider, type DevProvider } from '../../src/oidc/dev-provider.ts'
 import { PROJECT_ID } from './app.ts'
 import { freePort } from './free-port.ts'
+import { screenshotOnFailure, type FailureAware } from './screenshots.ts'
 
 interface TapLike { teardown: (fn: () => unknown) => void }
 
-
 /** The app listening on loopback as in production, with a real provider: for browser tests. */
-export async function startLiveApp (t: TapLike): Promise<{ app: FastifyInstance, provider: DevProvider, url: string }> {
+export interface LiveAppOptions {
+  /** Another app's file, to run two processes on one database as WEB_CONCURRENCY does. */
+  databaseUrl?: string
+  /** Settings over the defaults (e.g. a low rate limit). */
+  env?: Record<string, string>
+  /** Where error logs go (stderr by default); a test that provokes a 500 keeps it out of the test log. */
+  logStream?: NodeJS.WritableStream
+}
+
+export async function startLiveApp (t: TapLike, options: LiveAppOptions = {}): Promise<{ app: FastifyInstance, provider: DevProvider, url: string }> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const client = { clientId: 'polls-e2e', clientSecret: 'polls-e2e-secret' }
@@ -27,16 +36,17 @@ export async function startLiveApp (t: TapLike): Promise<{ app: FastifyInstance,
     NODE_ENV: 'production',
     PORT: String(port),
     APP_URL: url,
-    DATABASE_URL: join(dir, 'polls.db'),
+    DATABASE_URL: options.databaseUrl ?? join(dir, 'polls.db'),
     SESSION_SECRET: 'e2e-session-secret-that-is-long-enough-0123456789',
     OIDC_OP_BASE_URL: provider.issuer,
     OIDC_RP_CLIENT_ID: client.clientId,
     OIDC_RP_CLIENT_SECRET: client.clientSecret,
     ZITADEL_PROJECT: PROJECT_ID,
     RATE_LIMIT_LOGINS_PER_MINUTE: '100000',
-    RATE_LIMIT_VOTES_PER_MINUTE: '100000'
+    RATE_LIMIT_VOTES_PER_MINUTE: '100000',
+    ...options.env
   })
-  const app = await buildApp(config, { logger: { level: 'error', stream: process.stderr } })
+  const app = await buildApp(config, { logger: { level: 'error', stream: options.logStream ?? process.stderr } })
   await app.listen({ host: '127.0.0.1', port })
   t.teardown(async () => {
     await app.close()
@@ -45,8 +55,11 @@ export async function startLiveApp (t: TapLike): Promise<{ app: FastifyInstance,
   return { app, provider, url }
 }
 
-/** Debian's chromium, headless, with a fresh profile and no background traffic (there is no internet). */
-export async function launchChromium (t: TapLike): Promise<Browser> {
+/**
+ * Debian's chromium, headless, with a fresh profile and no background traffic (there is no internet).
+ * If the test fails, its open pages are saved as screenshots (see screenshots.ts).
+ */
+export async function launchChromium (t: FailureAware): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
@@ -54,6 +67,7 @@ export async function launchChromium (t: TapLike): Promise<Browser> {
       '--disable-component-update', '--disable-sync']
   })
   t.teardown(() => browser.close())
+  screenshotOnFailure(t, browser)
   return browser
 }
 

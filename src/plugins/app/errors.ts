@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ProviderUnavailableError } from '../../oidc/discovery.ts'
@@ -5,27 +6,45 @@ import { ProviderUnavailableError } from '../../oidc/discovery.ts'
 const TITLES: Record<number, string> = {
   400: 'Bad request',
   401: 'Please log in',
-  403: 'Forbidden',
+  403: 'You can’t use this page',
   404: 'Page not found',
   405: 'Method not allowed',
   413: 'Request too large',
   415: 'Unsupported request',
   422: 'Please check your input',
   429: 'Too many requests',
+  500: 'Something went wrong',
   502: 'Identity provider unavailable',
   503: 'Service unavailable'
 }
 
-function friendlyMessage (error: FastifyError, status: number): string {
-  if (error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET') {
-    return 'This form has expired or did not come from this site. Reload the page and try again.'
+interface Explanation { title: string, message: string, next?: string }
+
+const isCsrf = (error: FastifyError) => error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET'
+
+/** What happened, in words for the visitor, and what they can do about it (the page adds links home). */
+function explain (error: FastifyError | undefined, status: number, signedIn: boolean): Explanation {
+  const title = TITLES[status] ?? (status >= 500 ? 'Something went wrong' : 'Error')
+  if (error !== undefined && isCsrf(error)) {
+    return { title: 'This form has expired', message: 'This form has expired or did not come from this site. Reload the page and try again.' }
   }
-  if (error.validation !== undefined) {
-    return `The request was not valid: ${error.validationContext ?? 'input'} ${error.validation[0]?.instancePath ?? ''} ${error.validation[0]?.message ?? ''}`.replace(/\s+/g, ' ').trim() + '.'
+  if (error?.validation !== undefined) {
+    const message = `The request was not valid: ${error.validationContext ?? 'input'} ${error.validation[0]?.instancePath ?? ''} ${error.validation[0]?.message ?? ''}`.replace(/\s+/g, ' ').trim() + '.'
+    return { title, message, next: 'Go back, check what you entered, and try again.' }
   }
-  if (status === 429) return 'Too many requests in a short time. Please wait a minute and try again.'
-  if (status >= 500) return 'Something went wrong on our side. Please try again.'
-  return error.message
+  if (status === 429) return { title, message: 'Too many requests in a short time.', next: 'Wait a minute, then try again.' }
+  if (status >= 500) {
+    return { title, message: 'The server could not complete this request; nothing you did caused it.', next: 'Try again in a minute. If it keeps happening, tell the administrators the reference below.' }
+  }
+  const message = error?.message ?? 'There is no page at this address.'
+  if (status === 403) {
+    return signedIn
+      ? { title, message, next: 'If you need it, ask an administrator to give your account that role in the identity provider, then log out and in again.' }
+      : { title, message, next: 'Log in and try again.' }
+  }
+  if (status === 404) return { title, message, next: 'Check the address, or start again from the home page or the list of polls.' }
+  if (status === 400 || status === 422) return { title, message, next: 'Go back, check what you entered, and try again.' }
+  return { title, message }
 }
 
 /**
@@ -33,38 +52,38 @@ function friendlyMessage (error: FastifyError, status: number): string {
  * 5xx messages are hidden and logged with the request id.
  */
 export default fp(async function errorsPlugin (app) {
-  async function renderError (request: FastifyRequest, reply: FastifyReply, status: number, message: string) {
+  async function renderError (request: FastifyRequest, reply: FastifyReply, status: number, { title, message, next }: Explanation) {
     reply.code(status)
     // htmx swaps error responses too: send them to the page's alert area, never into a table row
     // or a form that would then be gone.
     if (request.isHtmx) reply.header('HX-Retarget', '#alerts').header('HX-Reswap', 'innerHTML')
     if (!request.headers.accept?.includes('text/html') && !request.isHtmx && request.headers.accept?.includes('application/json')) {
-      return reply.send({ statusCode: status, error: TITLES[status] ?? 'Error', message })
+      return reply.send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message })
     }
-    return reply.render('pages/error', 'partials/error', {
-      title: TITLES[status] ?? 'Error',
-      status,
-      message,
-      requestId: status >= 500 ? request.id : undefined
-    })
+    return reply.render('pages/error', 'partials/error', { title, status, message, next, requestId: status >= 500 ? request.id : undefined })
   }
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (error instanceof ProviderUnavailableError) {
       request.log.warn({ reason: error.message }, 'identity provider unavailable')
       reply.header('retry-after', '30')
-      return renderError(request, reply, 503, 'The identity provider is unavailable right now, so signing in is not possible. Pages that need no sign-in keep working; please try again in a minute.')
+      return renderError(request, reply, 503, {
+        title: TITLES[503] as string,
+        message: 'The identity provider is unavailable right now, so signing in is not possible. Pages that need no sign-in keep working.',
+        next: 'Please try again in a minute.'
+      })
     }
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
     if (status >= 500) request.log.error({ err: error }, 'request failed')
     else request.log.info({ code: error.code, status, reason: error.message }, 'request refused')
+    const explanation = explain(error, status, request.user !== null)
     try {
-      return await renderError(request, reply, status, friendlyMessage(error, status))
+      return await renderError(request, reply, status, explanation)
     } catch (renderFailure) {
       request.log.error({ err: renderFailure }, 'error page failed to render')
-      return reply.code(status).type('text/plain; charset=utf-8').send(friendlyMessage(error, status))
+      return reply.code(status).type('text/plain; charset=utf-8').send(`${explanation.title}. ${explanation.message}`)
     }
   })
 
-  app.setNotFoundHandler(async (request, reply) => renderError(request, reply, 404, 'There is no page at this address.'))
+  app.setNotFoundHandler(async (request, reply) => renderError(request, reply, 404, explain(undefined, 404, request.user !== null)))
 }, { name: 'errors', dependencies: ['view'] })

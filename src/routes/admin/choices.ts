@@ -46,7 +46,7 @@ const choiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/choices/:id/', { schema: { params: IdParamsSchema } }, async (request, reply) => {
     const choice = findChoice(request.params.id)
     if (!request.isHtmx) return reply.redirect(`/admin/questions/${choice.questionId}/`, 303)
-    return reply.render('partials/admin/choice-item', null, { choice })
+    return reply.render('partials/admin/choice-item', null, { choice, focusEdit: true })
   })
 
   app.get('/choices/:id/edit', { schema: { params: IdParamsSchema } }, async (request, reply) => {
@@ -62,7 +62,7 @@ const choiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     const updated = app.admin.choices.updateChoice(request.user!, choice.id, text.value)
     if (updated === undefined) throw app.httpErrors.notFound('There is no choice with that number; it may have been deleted.')
-    if (request.isHtmx) return reply.render('partials/admin/choice-item', null, { choice: updated })
+    if (request.isHtmx) return reply.render('partials/admin/choice-item', null, { choice: updated, focusEdit: true })
     return renderChoices(request, reply, updated.questionId, { message: `The choice “${updated.choiceText}” was changed.` })
   })
 

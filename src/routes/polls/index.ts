@@ -12,6 +12,9 @@ const VoteBodySchema = Type.Object({
   _csrf: Type.Optional(Type.String({ maxLength: 200 }))
 })
 
+/** Names a version of a question's results fragment; the live view sends it back as If-None-Match. */
+const resultsEtag = (version: number) => `"results-${version}"`
+
 const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   function findQuestion (id: number): QuestionWithChoices {
     const question = app.polls.publishedQuestionWithChoices(id)
@@ -19,13 +22,20 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return question
   }
 
+  /** The tally and its ETag, for the results partial (which polls for a newer one). */
+  function versionedTally (id: number) {
+    const tally = app.polls.versionedTally(id)
+    if (tally === undefined) throw app.httpErrors.notFound('No published question has that number.')
+    return { results: tally.results, etag: resultsEtag(tally.version) }
+  }
+
   /** The vote component (form, confirmation, and the tally for staff): one source for page and fragment. */
   function voteComponent (user: User, question: QuestionWithChoices, extra: { error?: string, confirmation?: string } = {}) {
-    const showResults = roleAtLeast(user.role, 'staff')
+    const showResults = roleAtLeast(user.role, 'staff') && extra.confirmation !== undefined
     return {
       question,
       currentChoiceId: app.polls.userVote(user.id, question.id),
-      results: showResults && extra.confirmation !== undefined ? app.polls.tallyVotes(question.id) : undefined,
+      ...(showResults ? versionedTally(question.id) : {}),
       ...extra
     }
   }
@@ -75,16 +85,26 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.redirect(`/polls/${question.id}/`, 303)
   })
 
+  // Staff only, like the page: the live view's polls pass the same guard, so an expired session gets
+  // HX-Redirect to the login (never a login page swapped into the results) and a lost role a 403.
+  // The live view polls this same URL with If-None-Match: the fragment's ETag is its results version.
   app.get('/:id/results/', {
     schema: { params: QuestionParamsSchema },
     preHandler: app.requireRole('staff')
   }, async (request, reply) => {
+    const shown = request.headers['if-none-match']
+    if (request.isHtmx && shown !== undefined) {
+      // One indexed row decides; an unchanged tally is a bodiless 304, which htmx does not swap.
+      const version = app.polls.resultsVersion(request.params.id)
+      if (version === undefined) throw app.httpErrors.notFound('No published question has that number.')
+      if (shown === resultsEtag(version)) {
+        return reply.code(304).header('etag', shown).header('cache-control', 'no-store').header('vary', 'HX-Request').send()
+      }
+    }
     const question = findQuestion(request.params.id)
-    return reply.render('pages/polls/results', 'partials/results', {
-      title: `Results: ${question.questionText}`,
-      question,
-      results: app.polls.tallyVotes(question.id)
-    })
+    const tally = versionedTally(question.id)
+    if (request.isHtmx) reply.header('etag', tally.etag)
+    return reply.render('pages/polls/results', 'partials/results', { title: `Results: ${question.questionText}`, question, ...tally })
   })
 }
 

@@ -1,0 +1,1 @@
+ALTER TABLE `questions` ADD `results_version` integer DEFAULT 0 NOT NULL;
