@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ProviderUnavailableError } from '../../oidc/discovery.ts'
+import { sqliteFault } from '../../db/faults.ts'
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -54,6 +55,18 @@ export default fp(async function errorsPlugin (app) {
       request.log.warn({ reason: error.message }, 'identity provider unavailable')
       reply.header('retry-after', '30')
       return renderError(request, reply, 503, 'The identity provider is unavailable right now, so signing in is not possible. Pages that need no sign-in keep working; please try again in a minute.')
+    }
+    const fault = sqliteFault(error)
+    if (fault?.kind === 'busy') {
+      // Contention outlasted the busy timeout: the write was not made; a moment later it will be.
+      request.log.warn({ code: fault.code }, 'database busy: another process held the write lock past SQLITE_BUSY_TIMEOUT_MS')
+      reply.header('retry-after', '2')
+      return renderError(request, reply, 503, 'The server is busy right now and nothing was changed. Please try again in a moment.')
+    }
+    if (fault?.kind === 'unwritable') {
+      request.log.error({ code: fault.code, err: fault.error }, `database cannot be written (${fault.code}: ${fault.error.message}): check free disk space and the file's permissions; nothing was changed`)
+      reply.header('retry-after', '60')
+      return renderError(request, reply, 503, 'The server cannot save anything right now, so nothing was changed. Please try again in a few minutes.')
     }
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
     if (status >= 500) request.log.error({ err: error }, 'request failed')
