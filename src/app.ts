@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { projectRoot } from './paths.ts'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import formbody from '@fastify/formbody'
 import sensible from '@fastify/sensible'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -42,6 +42,21 @@ function requestSerializer (req: { method: string, url: string }) {
   return { method: req.method, url: queryAt === -1 ? req.url : `${req.url.slice(0, queryAt)}?…` }
 }
 
+/**
+ * The access log: one line per request (Fastify's default is two, incoming and completed), with the
+ * request id (as every line logged for a request has), method, path (no query: see requestSerializer),
+ * status and duration in milliseconds.
+ */
+class AccessLog extends LogController {
+  override incomingRequest () {}
+
+  override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
+    const line = { req: request, res: reply, responseTime: Number(reply.elapsedTime.toFixed(2)) }
+    if (error) reply.log.error({ ...line, err: error }, 'request errored')
+    else reply.log.info(line, 'request completed')
+  }
+}
+
 /** The whole app as one Fastify instance; tests build exactly what production runs. */
 export async function buildApp (config: AppConfig, options: BuildOptions): Promise<FastifyInstance> {
   const { baseUrl } = config.oidc
@@ -50,8 +65,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
   const app = Fastify({
     logger: options.logger === false ? false : { level: config.logLevel, ...options.logger, serializers: { req: requestSerializer } } as FastifyServerOptions['logger'],
     trustProxy: config.trustProxy,
-    // Fastify's default is two lines per request (incoming, completed); one access line is written below.
-    disableRequestLogging: true,
+    logController: new AccessLog(),
     bodyLimit: 64 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
     // A request id on every log line and in the x-request-id response header; a proxy's id is kept
@@ -64,11 +78,6 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorate('config', config)
-  // The access log: one line per request, with the request id (as every line logged for a request
-  // has), method, path (no query: see requestSerializer), status and duration in milliseconds.
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ req: request, res: { statusCode: reply.statusCode }, responseTime: Number(reply.elapsedTime.toFixed(2)) }, 'request completed')
-  })
   // Server time per response, for browsers' dev tools and for `npm run bench` (which reads it).
   // While closing, answers in flight still go out, each telling the client to drop the connection:
   // a keep-alive connection reused for the next request would otherwise hold the close open.
