@@ -55,15 +55,24 @@ function descendants (pid: number): number[] {
 
 /** Peak resident memory (VmHWM) of a process, and of each of its descendants (cluster workers), in MB. */
 export function peakRssMb (pid: number): { total: number, largest: number } {
+  return memoryMb(pid, 'VmHWM')
+}
+
+/** Resident memory right now (VmRSS) of a process and its descendants, in MB (one decimal). */
+export function rssMb (pid: number): { total: number, largest: number } {
+  return memoryMb(pid, 'VmRSS', 10)
+}
+
+function memoryMb (pid: number, field: 'VmHWM' | 'VmRSS', precision = 1): { total: number, largest: number } {
   let total = 0
   let largest = 0
   for (const p of descendants(pid)) {
     try {
-      const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))
+      const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${p}/status`, 'utf8'))
       const mb = Number(match?.[1] ?? 0) / 1024
       total += mb
       largest = Math.max(largest, mb)
     } catch { /* gone */ }
   }
-  return { total: Math.round(total), largest: Math.round(largest) }
+  return { total: Math.round(total * precision) / precision, largest: Math.round(largest * precision) / precision }
 }

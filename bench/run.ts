@@ -7,11 +7,10 @@ import { parseArgs } from 'node:util'
 import { openDatabase } from '../src/db/client.ts'
 import { seedBulk } from '../src/db/bulk-seed.ts'
 import { createQuestion } from '../src/db/seed.ts'
-import { startDevProvider } from '../src/oidc/dev-provider.ts'
-import type { DevUser } from '../src/oidc/dev-users.ts'
 import { signIn, type SignedIn } from './login.ts'
 import { freePort, peakRssMb, startProcess, type Running } from './processes.ts'
 import { checkVoteInvariant, measureServerTimes } from './checks.ts'
+import { productionEnv, startBenchProvider } from './setup.ts'
 
 const { values: flags } = parseArgs({ options: { quick: { type: 'boolean' }, smoke: { type: 'boolean' } } })
 const profile = flags.smoke === true
@@ -20,7 +19,6 @@ const profile = flags.smoke === true
     ? { name: 'quick', seconds: 3, rounds: 1, questions: 10_000, votes: 100_000, voters: 16, samples: 20 }
     : { name: 'full', seconds: 10, rounds: 2, questions: 100_000, votes: 1_000_000, voters: 32, samples: 50 }
 const CONNECTIONS = 32
-const PROJECT = 'bench-project'
 const dir = mkdtempSync(join(tmpdir(), 'polls-bench-'))
 const databaseUrl = join(dir, 'polls.db')
 const serverErrors: string[] = []
@@ -53,20 +51,8 @@ async function main () {
   // A real provider with enough distinct users, and the app registered as its client.
   const appPort = await freePort()
   const appUrl = `http://127.0.0.1:${appPort}`
-  const users: DevUser[] = [
-    ...Array.from({ length: profile.voters }, (_, i) => ({ sub: `bench-voter-${i}`, username: `voter${i}`, email: `voter${i}@example.com`, givenName: 'Voter', familyName: String(i), roles: ['user'] })),
-    { sub: 'bench-staff', username: 'staff', email: 'staff@example.com', givenName: 'Staff', familyName: 'Member', roles: ['staff'] },
-    { sub: 'bench-admin', username: 'admin', email: 'admin@example.com', givenName: 'Ada', familyName: 'Admin', roles: ['admin'] }
-  ]
-  const client = { clientId: 'polls-bench', clientSecret: 'polls-bench-secret' }
-  const provider = await startDevProvider({ projectId: PROJECT, users, clients: [{ ...client, redirectUris: [`${appUrl}/oidc/callback/`], postLogoutRedirectUris: [`${appUrl}/`] }] })
-  const appEnv = (concurrency: number): Record<string, string> => ({
-    NODE_ENV: 'production', PORT: String(appPort), HOST: '127.0.0.1', APP_URL: appUrl, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn',
-    SESSION_SECRET: 'bench-session-secret-bench-session-secret-0123456789', WEB_CONCURRENCY: String(concurrency),
-    // The load is 32 users voting as fast as the machine allows: lift the per-user limits for the bench.
-    RATE_LIMIT_LOGINS_PER_MINUTE: '1000000', RATE_LIMIT_VOTES_PER_MINUTE: '1000000',
-    OIDC_OP_BASE_URL: provider.issuer, OIDC_RP_CLIENT_ID: client.clientId, OIDC_RP_CLIENT_SECRET: client.clientSecret, ZITADEL_PROJECT: PROJECT
-  })
+  const { provider, users } = await startBenchProvider(appUrl, profile.voters)
+  const appEnv = (concurrency: number) => productionEnv(appUrl, databaseUrl, provider, concurrency)
 
   // Start to ready: with a configured provider, and with the built-in one (development mode).
   const readyConfigured: number[] = []

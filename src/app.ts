@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { projectRoot } from './paths.ts'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import formbody from '@fastify/formbody'
 import sensible from '@fastify/sensible'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -39,9 +39,25 @@ export interface BuildOptions {
 }
 
 // The callback's query carries the authorization code: log the path, never the query string.
-function requestSerializer (req: { method: string, url: string, id: string }) {
+// (The request id is on every line already, as reqId.)
+function requestSerializer (req: { method: string, url: string }) {
   const queryAt = req.url.indexOf('?')
-  return { id: req.id, method: req.method, url: queryAt === -1 ? req.url : `${req.url.slice(0, queryAt)}?…` }
+  return { method: req.method, url: queryAt === -1 ? req.url : `${req.url.slice(0, queryAt)}?…` }
+}
+
+/**
+ * The access log: one line per request (Fastify's default is two, incoming and completed), with the
+ * request id (as every line logged for a request has), method, path (no query: see requestSerializer),
+ * status and duration in milliseconds.
+ */
+class AccessLog extends LogController {
+  override incomingRequest () {}
+
+  override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
+    const line = { req: request, res: reply, responseTime: Number(reply.elapsedTime.toFixed(2)) }
+    if (error) reply.log.error({ ...line, err: error }, 'request errored')
+    else reply.log.info(line, 'request completed')
+  }
 }
 
 /** The whole app as one Fastify instance; tests build exactly what production runs. */
@@ -52,6 +68,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
   const app = Fastify({
     logger: options.logger === false ? false : { level: config.logLevel, ...options.logger, serializers: { req: requestSerializer } } as FastifyServerOptions['logger'],
     trustProxy: config.trustProxy,
+    logController: new AccessLog(),
     bodyLimit: 64 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
     // A request id on every log line and in the x-request-id response header; a proxy's id is kept

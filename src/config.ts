@@ -11,6 +11,8 @@ export interface AppConfig {
   appUrl: string
   secureCookies: boolean
   databaseUrl: string
+  /** How long a write waits for another connection's write lock before answering 503 (SQLITE_BUSY). */
+  sqliteBusyTimeoutMs: number
   /**
    * 32-byte keys for @fastify/secure-session from SESSION_SECRET (random per start in development).
    * Several comma-separated secrets rotate without logging anyone out: the first encrypts, all decrypt.
@@ -123,6 +125,7 @@ export function parseConfig (env: Env): AppConfig {
   const sessionIdleSeconds = parseInteger(value('SESSION_IDLE_TIMEOUT_SECONDS') ?? '3600', 'SESSION_IDLE_TIMEOUT_SECONDS', 60, 30 * 86400, problems)
 
   const databaseUrl = value('DATABASE_URL') ?? 'data/polls.db'
+  const sqliteBusyTimeoutMs = parseInteger(value('SQLITE_BUSY_TIMEOUT_MS') ?? '5000', 'SQLITE_BUSY_TIMEOUT_MS', 0, 600_000, problems)
   const logLevel = value('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'warn' : 'info')
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${logLevel}")`)
@@ -149,6 +152,7 @@ export function parseConfig (env: Env): AppConfig {
     appUrl,
     secureCookies: appUrl.startsWith('https:'),
     databaseUrl,
+    sqliteBusyTimeoutMs,
     sessionKeys: sessionSecret === undefined ? [randomBytes(32)] : sessionSecrets.map(deriveSessionKey),
     sessionSecretIsEphemeral: sessionSecret === undefined,
     logLevel,

@@ -63,7 +63,7 @@ async function serve (config: AppConfig, devProvider: DevProvider | undefined, d
  * one is needed, and forks workers that share the port, the SQLite file (WAL) and one session secret.
  */
 async function supervise (config: AppConfig, devProvider: DevProvider | undefined) {
-  openDatabase(config.databaseUrl).$client.close()
+  openDatabase(config.databaseUrl, { busyTimeoutMs: config.sqliteBusyTimeoutMs }).$client.close()
   const env: Record<string, string> = {
     SESSION_SECRET: process.env.SESSION_SECRET ?? randomBytes(48).toString('base64url'),
     OIDC_OP_BASE_URL: config.oidc.baseUrl ?? '',

@@ -31,3 +31,27 @@ t.test('npm run bench -- --smoke completes, keeps the vote invariant and prints 
   t.equal(Object.keys(report.serverTimesMs).length, 9, 'per-query admin server times')
   t.match(stderr, /req\/s/, 'human-readable figures on stderr')
 })
+
+// After the bench above, which built dist/: the soak's machinery for a few seconds (`npm run test:faults`
+// runs it for ten minutes).
+t.test('the soak (smoke run): mixed load with admin edits, no error responses, its figures printed', async (t) => {
+  const root = fileURLToPath(new URL('..', import.meta.url))
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/soak.ts', '--smoke'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  t.equal(code, 0, `the soak exits 0${code === 0 ? '' : `: ${stderr.slice(-2000)}`}`)
+  const report = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
+    ok: boolean, errorResponses: number, adminEditRounds: number, perKind: Record<string, { requests: number }>
+    rssMb: { afterWarmUp: number, atEnd: number }, checks: Record<string, boolean | null>
+  }
+  t.ok(report.ok)
+  t.equal(report.errorResponses, 0, 'no error responses')
+  t.same(Object.keys(report.perKind).sort(), ['admin edit', 'admin search', 'browse index', 'browse question', 'results', 'vote'], 'every kind of request ran')
+  t.ok(report.adminEditRounds > 0, 'admin edits went through')
+  t.ok(report.rssMb.afterWarmUp > 0 && report.rssMb.atEnd > 0, 'RSS measured twice')
+  t.same(report.checks, { noErrorResponses: true, rssGrowthUnder10Pct: null, integrityOk: true, voteTotalsMatchRows: true })
+  t.match(stderr, /RSS \(lowest of each window\): [\d.]+ MB after warm-up → [\d.]+ MB at the end/, 'human-readable figures on stderr')
+})

@@ -60,6 +60,8 @@ t.test('bad values are refused with a message naming the key', async (t) => {
   t.match(problems({ TRUST_PROXY: 'yes please' }), [/TRUST_PROXY must be false, true or a comma-separated list/])
   t.same(problems({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8' }), [])
   t.match(problems({ RATE_LIMIT_VOTES_PER_MINUTE: '0' }), [/RATE_LIMIT_VOTES_PER_MINUTE/])
+  t.match(problems({ SQLITE_BUSY_TIMEOUT_MS: '5s' }), [/SQLITE_BUSY_TIMEOUT_MS must be a whole number/])
+  t.equal(parseConfig({ SQLITE_BUSY_TIMEOUT_MS: '250' }).sqliteBusyTimeoutMs, 250)
   t.match(problems({ APP_URL: 'localhost:8000' }), [/APP_URL must be an http\(s\) URL/])
   t.match(problems({ APP_URL: 'http://x.example/app' }), [/APP_URL must be an origin/])
   t.match(problems({ SESSION_SECRET: 'short' }), [/SESSION_SECRET must be at least 32/])

@@ -15,7 +15,7 @@ if (resolve(target) === resolve(config.databaseUrl)) {
   console.error('the backup file must not be the database itself')
   process.exit(2)
 }
-const db = openDatabase(config.databaseUrl)
+const db = openDatabase(config.databaseUrl, { busyTimeoutMs: config.sqliteBusyTimeoutMs })
 const started = Date.now()
 db.$client.backup(target).then(({ totalPages }) => {
   db.$client.close()

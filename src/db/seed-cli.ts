@@ -20,7 +20,7 @@ function count (raw: string | undefined, name: string, fallback: number): number
 }
 
 const config = parseConfig(readEnv())
-const db = openDatabase(config.databaseUrl)
+const db = openDatabase(config.databaseUrl, { busyTimeoutMs: config.sqliteBusyTimeoutMs })
 if (values.questions === undefined && values.votes === undefined) {
   const added = seedDemoQuestions(db)
   console.log(`Added ${added.length} demo questions to ${config.databaseUrl}.`)

@@ -74,3 +74,23 @@ t.test('each status: a page in the layout and an #alerts fragment from the same 
   const json = await app.inject({ url: '/no-such-page', headers: { accept: 'application/json' } })
   t.same(json.json(), { statusCode: 404, error: 'Not Found', message: 'There is no page at this address.' }, 'JSON clients get the HTTP reason phrase')
 })
+
+t.test('a failed database query is logged without its parameters (they can be tokens)', async (t) => {
+  const lines: string[] = []
+  const logStream = new Writable({ write (chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done() } })
+  const { app, serverErrors } = await buildTestApp(t, { logStream })
+  const carol = new TestBrowser(app)
+  await carol.login('carol')
+  const { id, idToken } = app.db.$client.prepare('select id, id_token as idToken from sessions').get() as { id: string, idToken: string }
+  // The next login's session insert fails inside drizzle, whose error message lists the row's values.
+  app.db.$client.exec('create trigger refuse_sessions before insert on sessions begin select raise(abort, \'sessions are closed\'); end')
+  const failed = await new TestBrowser(app).login('bob')
+  t.equal(failed.status, 500)
+  const logged = lines.filter((line) => line.includes('"level":50')).join('\n')
+  t.match(logged, /sessions are closed/, 'the database error is logged')
+  t.notMatch(logged, /eyJ/, 'but no token from the parameters')
+  t.notMatch(logged, id, 'and no session id')
+  t.notMatch(logged, idToken.slice(0, 40))
+  t.match(serverErrors, [/^GET \/oidc\/callback\/\?.* → 500$/], 'the one provoked 500')
+  t.equal(serverErrors.length, 1)
+})

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { buildTestApp } from '../helpers/app.ts'
+import { Writable } from 'node:stream'
+import { TestBrowser, addQuestion, buildTestApp } from '../helpers/app.ts'
 
 t.test('healthz and readyz', async (t) => {
   const { app } = await buildTestApp(t)
@@ -26,4 +27,41 @@ t.test('every response carries a request id; a sane one from a proxy is kept', a
   const refused = await app.inject({ url: '/polls/', headers: { 'x-request-id': 'x'.repeat(500) } })
   t.match(refused.headers['x-request-id'], /^[0-9a-f-]{36}$/, 'an oversized id is replaced')
   t.match(fresh.headers['server-timing'], /^app;dur=[\d.]+$/)
+})
+
+t.test('access log: one line per request with request id, method, path, status and duration; no secrets', async (t) => {
+  const lines: Array<Record<string, unknown>> = []
+  const logStream = new Writable({ write (chunk: Buffer, _enc, done) { lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>); done() } })
+  const { app } = await buildTestApp(t, { logStream, logLevel: 'info' })
+  const q = addQuestion(app, 'Logged?', -1, ['Yes', 'No'])
+  const bob = new TestBrowser(app)
+  await bob.login('bob')
+  const token = await bob.csrfToken(`/polls/${q.id}/`)
+  const cookie = bob.jar.header(new URL('http://polls.test/'))
+  t.ok(cookie.length > 20, 'signed in')
+  lines.length = 0
+
+  const responses = [
+    await bob.get('/polls/'),
+    await bob.post(`/polls/${q.id}/vote/`, { choice: String(q.choices[0]?.id) }, { 'hx-request': 'true', 'x-csrf-token': token, authorization: 'Bearer not-for-logs' }),
+    await bob.get('/no/such/page'),
+    await bob.get('/oidc/callback/?code=authorization-code-not-for-logs&state=abc'),
+    await bob.get('/static/css/app.css')
+  ]
+  const access = lines.filter((l) => l.msg === 'request completed')
+  t.equal(access.length, responses.length, 'exactly one access line per request')
+  t.same(lines.filter((l) => l.msg === 'incoming request'), [], 'not Fastify\'s second line per request')
+  responses.forEach((res, i) => {
+    const line = access[i] as { reqId: string, level: number, req: { method: string, url: string }, res: { statusCode: number }, responseTime: number }
+    t.equal(line.reqId, res.headers['x-request-id'], `line ${i + 1}: the request id the client saw`)
+    t.equal(line.level, 30, 'info')
+    t.equal(line.res.statusCode, res.status, `line ${i + 1}: status ${res.status}`)
+    t.equal(typeof line.responseTime, 'number', 'duration in ms')
+    t.ok(line.responseTime >= 0)
+  })
+  t.same(access.map((l) => `${(l.req as { method: string }).method} ${(l.req as { url: string }).url}`),
+    ['GET /polls/', `POST /polls/${q.id}/vote/`, 'GET /no/such/page', 'GET /oidc/callback/?…', 'GET /static/css/app.css'])
+  t.ok(lines.every((l) => typeof l.reqId === 'string'), 'every line logged while serving carries the request id')
+  const text = JSON.stringify(lines)
+  for (const secret of ['not-for-logs', token, cookie]) t.notOk(text.includes(secret), 'no code, token, header or cookie in the log')
 })

@@ -10,7 +10,7 @@ import { createAdminLogQueries } from '../../db/admin-log.ts'
 
 /** One connection per process (better-sqlite3 is synchronous); migrations run before anything serves. */
 export default fp(async function dbPlugin (app) {
-  const db = openDatabase(app.config.databaseUrl)
+  const db = openDatabase(app.config.databaseUrl, { busyTimeoutMs: app.config.sqliteBusyTimeoutMs })
   app.decorate('db', db)
   app.decorate('polls', createPollQueries(db))
   app.decorate('users', createUserQueries(db))

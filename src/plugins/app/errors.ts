@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ProviderUnavailableError } from '../../oidc/discovery.ts'
+import { sqliteFault } from '../../db/faults.ts'
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -16,6 +17,18 @@ const TITLES: Record<number, string> = {
   500: 'Something went wrong',
   502: 'Identity provider unavailable',
   503: 'Service unavailable'
+}
+
+/**
+ * drizzle wraps database errors with the query's parameters in the message, and those can be an ID
+ * token or a refresh token (session rows): the log gets the SQL and the database's own error instead.
+ */
+function withoutQueryParameters (error: Error): Error {
+  if (!('params' in error) || !(error.cause instanceof Error)) return error
+  const safe = new Error(`${error.cause.message} (in: ${String((error as { query?: unknown }).query)})`)
+  safe.name = error.cause.name
+  safe.stack = `${safe.name}: ${safe.message}\n${error.cause.stack?.split('\n').slice(1).join('\n') ?? ''}`
+  return safe
 }
 
 interface Explanation { title: string, message: string, next?: string }
@@ -73,8 +86,28 @@ export default fp(async function errorsPlugin (app) {
         next: 'Please try again in a minute.'
       })
     }
+    const fault = sqliteFault(error)
+    if (fault?.kind === 'busy') {
+      // Contention outlasted the busy timeout: the write was not made; a moment later it will be.
+      request.log.warn({ code: fault.code }, 'database busy: another process held the write lock past SQLITE_BUSY_TIMEOUT_MS')
+      reply.header('retry-after', '2')
+      return renderError(request, reply, 503, {
+        title: TITLES[503] as string,
+        message: 'The server is busy right now and nothing was changed.',
+        next: 'Please try again in a moment.'
+      })
+    }
+    if (fault?.kind === 'unwritable') {
+      request.log.error({ code: fault.code, err: fault.error }, `database cannot be written (${fault.code}: ${fault.error.message}): check free disk space and the file's permissions; nothing was changed`)
+      reply.header('retry-after', '60')
+      return renderError(request, reply, 503, {
+        title: TITLES[503] as string,
+        message: 'The server cannot save anything right now, so nothing was changed.',
+        next: 'Please try again in a few minutes.'
+      })
+    }
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
-    if (status >= 500) request.log.error({ err: error }, 'request failed')
+    if (status >= 500) request.log.error({ err: withoutQueryParameters(error) }, 'request failed')
     else request.log.info({ code: error.code, status, reason: error.message }, 'request refused')
     const explanation = explain(error, status, request.user !== null)
     try {
