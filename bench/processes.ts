@@ -12,10 +12,10 @@ const tsxLoader = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url
 export interface Running { child: ChildProcess, readyMs: number, output: () => string, stop: () => Promise<void> }
 
 /** Starts a TypeScript entry point and waits until `url` answers 200; reports how long that took. */
-export async function startProcess (script: string, env: Record<string, string>, readyUrl: string, cwd: string): Promise<Running> {
+export async function startProcess (script: string, env: Record<string, string>, readyUrl: string, cwd: string, nodeArgs: string[] = []): Promise<Running> {
   const started = performance.now()
   // Built JavaScript (dist/) runs as production does; TypeScript goes through tsx's loader.
-  const args = script.endsWith('.ts') ? ['--import', tsxLoader, join(root, script)] : [join(root, script)]
+  const args = [...nodeArgs, ...(script.endsWith('.ts') ? ['--import', tsxLoader, join(root, script)] : [join(root, script)])]
   const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => { output = (output + chunk.toString()).slice(-20_000) })
