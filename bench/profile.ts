@@ -156,7 +156,9 @@ async function main () {
       }
     },
     results: (_voters, staff) => ({ path: `/polls/${question.id}/results/`, headers: { cookie: staff.cookie, 'hx-request': 'true' } }),
-    admin: (_voters, _staff, admin) => ({ path: '/admin/questions/?q=editor&page=3', headers: { cookie: admin.cookie, 'hx-request': 'true' } })
+    admin: (_voters, _staff, admin) => ({ path: '/admin/questions/?q=editor&page=3', headers: { cookie: admin.cookie, 'hx-request': 'true' } }),
+    // The bench's ceiling (bare Fastify, constant body of the size of GET /polls/), for scale.
+    ceiling: () => ({ path: '/bytes/2200' })
   }
   const chosen = flags.endpoint ?? ['polls', 'detail', 'vote', 'results']
   const ticksPerSecond = 100 // USER_HZ on Linux
@@ -172,12 +174,15 @@ async function main () {
     if (make === undefined) throw new Error(`unknown endpoint ${name}; one of ${Object.keys(endpoints).join(', ')}`)
     const profDir = join(dir, `prof-${run++}`)
     const nodeArgs = [...(flags['node-arg'] ?? []), ...(flags['no-prof'] === true ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`])]
-    const app = await startProcess(script, env, `${appUrl}/healthz`, dir, nodeArgs)
+    const app = name === 'ceiling'
+      ? await startProcess('bench/ceiling.ts', { PORT: String(appPort) }, `${appUrl}/bytes/1`, dir, nodeArgs)
+      : await startProcess(script, env, `${appUrl}/healthz`, dir, nodeArgs)
     try {
       const voters: SignedIn[] = []
-      for (const user of users.slice(0, VOTERS)) voters.push(await signIn(appUrl, user.username))
-      const staff = await signIn(appUrl, 'staff')
-      const admin = await signIn(appUrl, 'admin')
+      const signedIn = async (username: string) => name === 'ceiling' ? { username, cookie: '', csrfToken: '' } : await signIn(appUrl, username)
+      for (const user of users.slice(0, VOTERS)) voters.push(await signedIn(user.username))
+      const staff = await signedIn('staff')
+      const admin = await signedIn('admin')
       const request = make(voters, staff, admin)
       const run = (seconds: number) => autocannon({ url: appUrl, connections: CONNECTIONS, duration: seconds, requests: [{ method: 'GET', ...request }] })
       await run(1) // warm-up: JIT, caches
