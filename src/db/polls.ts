@@ -6,7 +6,7 @@ export interface ChoiceTally { id: number, choiceText: string, votes: number }
 export interface QuestionWithChoices extends Question { choices: Array<{ id: number, choiceText: string }> }
 
 export type CastVoteResult =
-  | { ok: true, choiceText: string, previousChoiceId: number | undefined }
+  | { ok: true, choiceText: string }
   | { ok: false, reason: 'question-not-found' | 'choice-not-found' }
 
 /** Poll queries, prepared once per database: these run on every poll request. */
@@ -109,9 +109,8 @@ export function createPollQueries (db: Db) {
     if (publishedQuestion(vote.questionId, at) === undefined) return { ok: false, reason: 'question-not-found' }
     const choice = choiceOfQuestionStmt.get({ choiceId: vote.choiceId, questionId: vote.questionId })
     if (choice === undefined) return { ok: false, reason: 'choice-not-found' }
-    const previousChoiceId = userVoteStmt.get({ userId: vote.userId, questionId: vote.questionId })?.choiceId
     upsertVoteStmt.run(vote.userId, vote.questionId, vote.choiceId, at)
-    return { ok: true, choiceText: choice.choiceText, previousChoiceId }
+    return { ok: true, choiceText: choice.choiceText }
   }
 
   function writePendingVotes () {

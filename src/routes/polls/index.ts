@@ -20,17 +20,18 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   /** The vote component (form, confirmation, and the tally for staff): one source for page and fragment. */
-  function voteComponent (user: User, question: QuestionWithChoices, extra: { error?: string, confirmation?: string } = {}) {
+  function voteComponent (user: User, question: QuestionWithChoices, extra: { error?: string, confirmation?: string, currentChoiceId?: number } = {}) {
     const showResults = roleAtLeast(user.role, 'staff')
     return {
       question,
-      currentChoiceId: app.polls.userVote(user.id, question.id),
+      // Known after a vote (the choice just written); otherwise read.
+      currentChoiceId: extra.currentChoiceId ?? app.polls.userVote(user.id, question.id),
       results: showResults && extra.confirmation !== undefined ? app.polls.tallyVotes(question.id) : undefined,
       ...extra
     }
   }
 
-  function renderDetail (reply: FastifyReply, user: User, question: QuestionWithChoices, extra: { error?: string, confirmation?: string } = {}) {
+  function renderDetail (reply: FastifyReply, user: User, question: QuestionWithChoices, extra: { error?: string, confirmation?: string, currentChoiceId?: number } = {}) {
     return reply.render('pages/polls/detail', 'partials/vote', { title: question.questionText, ...voteComponent(user, question, extra) })
   }
 
@@ -83,7 +84,7 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return error('That choice is not part of this question. Please pick one of the listed choices.')
     }
     const confirmation = `Your vote for “${result.choiceText}” is counted.`
-    if (request.isHtmx) return renderDetail(reply, user, question, { confirmation })
+    if (request.isHtmx) return renderDetail(reply, user, question, { confirmation, currentChoiceId: choiceId })
     // Without JavaScript: post/redirect/get, so a reload never re-posts the vote.
     reply.flash(confirmation)
     return reply.redirect(`/polls/${question.id}/`, 303)
