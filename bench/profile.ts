@@ -168,8 +168,11 @@ async function main () {
     results: (_voters, staff) => ({ path: `/polls/${question.id}/results/`, headers: { cookie: staff.cookie, 'hx-request': 'true' } }),
     admin: (_voters, _staff, admin) => ({ path: '/admin/questions/?q=editor&page=3', headers: { cookie: admin.cookie, 'hx-request': 'true' } }),
     // The bench's ceiling (bare Fastify, constant body of the size of GET /polls/), for scale.
-    ceiling: () => ({ path: '/bytes/2200' })
+    ceiling: () => ({ path: '/bytes/2200' }),
+    'ceiling-helmet': () => ({ path: '/bytes/2200' }),
+    'ceiling-helmet-once': () => ({ path: '/bytes/2200' })
   }
+  const ceilingEnv: Record<string, Record<string, string>> = { ceiling: {}, 'ceiling-helmet': { CEILING_HELMET: 'per-request' }, 'ceiling-helmet-once': { CEILING_HELMET: 'once' } }
   const chosen = flags.endpoint ?? ['polls', 'detail', 'vote', 'results']
   const ticksPerSecond = 100 // USER_HZ on Linux
   const cpuMs = (pid: number) => {
@@ -179,17 +182,17 @@ async function main () {
 
   const apps = flags.app ?? ['dist/server.js']
   let run = 0
-  for (const name of chosen) for (let round = 0; round < Number(flags.rounds); round++) for (const script of apps) {
+  for (let round = 0; round < Number(flags.rounds); round++) for (const name of chosen) for (const script of apps) {
     const make = endpoints[name]
     if (make === undefined) throw new Error(`unknown endpoint ${name}; one of ${Object.keys(endpoints).join(', ')}`)
     const profDir = join(dir, `prof-${run++}`)
     const nodeArgs = [...(flags['node-arg'] ?? []), ...(flags['no-prof'] === true ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`])]
-    const app = name === 'ceiling'
-      ? await startProcess('bench/ceiling.ts', { PORT: String(appPort) }, `${appUrl}/bytes/1`, dir, nodeArgs)
+    const app = name in ceilingEnv
+      ? await startProcess('bench/ceiling.ts', { PORT: String(appPort), ...ceilingEnv[name] }, `${appUrl}/bytes/1`, dir, nodeArgs)
       : await startProcess(script, env, `${appUrl}/healthz`, dir, nodeArgs)
     try {
       const voters: SignedIn[] = []
-      const signedIn = async (username: string) => name === 'ceiling' ? { username, cookie: '', csrfToken: '' } : await signIn(appUrl, username)
+      const signedIn = async (username: string) => name in ceilingEnv ? { username, cookie: '', csrfToken: '' } : await signIn(appUrl, username)
       for (const user of users.slice(0, VOTERS)) voters.push(await signedIn(user.username))
       const staff = await signedIn('staff')
       const admin = await signedIn('admin')
