@@ -9,13 +9,22 @@ export const root = fileURLToPath(new URL('..', import.meta.url))
 const tsxLoader = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href
 
 
+/**
+ * Node's flags for the built app, as `npm run start:production` gives them (package.json is the one
+ * place they are written), so that the bench measures what production runs.
+ */
+export const productionNodeArgs: string[] = (() => {
+  const script = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:production'] ?? ''
+  return script.split(/\s+/).filter((word) => word.startsWith('--'))
+})()
+
 export interface Running { child: ChildProcess, readyMs: number, output: () => string, stop: () => Promise<void> }
 
 /** Starts a TypeScript entry point and waits until `url` answers 200; reports how long that took. */
-export async function startProcess (script: string, env: Record<string, string>, readyUrl: string, cwd: string): Promise<Running> {
+export async function startProcess (script: string, env: Record<string, string>, readyUrl: string, cwd: string, nodeArgs: string[] = []): Promise<Running> {
   const started = performance.now()
   // Built JavaScript (dist/) runs as production does; TypeScript goes through tsx's loader.
-  const args = script.endsWith('.ts') ? ['--import', tsxLoader, join(root, script)] : [join(root, script)]
+  const args = [...(script.endsWith('.ts') ? ['--import', tsxLoader] : productionNodeArgs), ...nodeArgs, join(root, script)]
   const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => { output = (output + chunk.toString()).slice(-20_000) })

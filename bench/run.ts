@@ -128,7 +128,7 @@ async function main () {
         const figure = { bytes, rps: a.rps, p50: a.p50, p99: a.p99, non2xx: a.non2xx, errors: a.errors, ceilingRps: c.rps, ratio: Number((a.rps / c.rps).toFixed(2)) }
         if (concurrency === 1) results[endpoint.name] = figure
         scaling[endpoint.name] = { ...scaling[endpoint.name], [`rps_${concurrency}`]: a.rps }
-        log(`  ${endpoint.name.padEnd(44)} ${String(a.rps).padStart(6)} req/s  p50 ${a.p50} ms  p99 ${a.p99} ms  ceiling ${c.rps} req/s  ratio ${figure.ratio}  non-2xx ${a.non2xx}`)
+        log(`  ${endpoint.name.padEnd(44)} ${String(a.rps).padStart(6)} req/s  p50 ${a.p50} ms  p99 ${a.p99} ms  ceiling ${c.rps} req/s  ratio ${figure.ratio}  non-2xx ${a.non2xx}  peak RSS so far ${peakRssMb(app.child.pid ?? 0).largest} MB`)
         if (endpoint.kind === 'vote') {
           if (concurrency === 1) rss = peakRssMb(app.child.pid ?? 0)
           // Checked after each vote phase: one process, and two processes writing the same file.

@@ -46,6 +46,10 @@ declare module 'fastify' {
   interface FastifyReply {
     /** Full page normally; the page's own fragment for an htmx request. */
     render: (page: string, fragment: string | null, data?: Record<string, unknown>) => Promise<FastifyReply>
+    /** What render sends, without sending it. */
+    renderHtml: (page: string, fragment: string | null, data?: Record<string, unknown>) => Promise<string>
+    /** Sends HTML as render does (Vary: HX-Request, Cache-Control: no-store). */
+    sendHtml: (html: string) => FastifyReply
     flash: (message: string) => void
     takeFlash: () => string | undefined
   }

@@ -6,7 +6,7 @@ export interface ChoiceTally { id: number, choiceText: string, votes: number }
 export interface QuestionWithChoices extends Question { choices: Array<{ id: number, choiceText: string }> }
 
 export type CastVoteResult =
-  | { ok: true, choiceText: string, previousChoiceId: number | undefined }
+  | { ok: true, choiceText: string }
   | { ok: false, reason: 'question-not-found' | 'choice-not-found' }
 
 /** Poll queries, prepared once per database: these run on every poll request. */
@@ -46,6 +46,13 @@ export function createPollQueries (db: Db) {
     .where(and(eq(choices.id, sql.placeholder('choiceId')), eq(choices.questionId, questionId)))
     .prepare()
 
+  // A page built from the questions is current while neither of these moved: this connection's row
+  // changes (total_changes, any table: coarse but free) and other connections' commits (data_version:
+  // other app processes, the CLI tools).
+  const ownChangesStmt = db.$client.prepare('select total_changes()').pluck()
+  const othersStmt = db.$client.prepare('pragma data_version').pluck()
+  const nextPublicationStmt = db.$client.prepare('select min(pub_date) from questions where pub_date > ?').pluck()
+
   const pendingVotes: PendingVote[] = []
 
   // One statement: a vote either moves or is created, so concurrent requests cannot leave two.
@@ -63,6 +70,16 @@ export function createPollQueries (db: Db) {
     },
 
     publishedQuestion,
+
+    /** Changes whenever the data may have changed, in this process or another. */
+    dataVersion (): string {
+      return `${othersStmt.get() as number}:${ownChangesStmt.get() as number}`
+    },
+
+    /** When the next scheduled question comes out (Infinity if none): the published set changes then. */
+    nextPublication (at = Date.now()): number {
+      return (nextPublicationStmt.get(at) as number | null) ?? Infinity
+    },
 
     publishedQuestionWithChoices (id: number, at = Date.now()): QuestionWithChoices | undefined {
       const question = publishedQuestion(id, at)
@@ -106,9 +123,8 @@ export function createPollQueries (db: Db) {
     if (publishedQuestion(vote.questionId, at) === undefined) return { ok: false, reason: 'question-not-found' }
     const choice = choiceOfQuestionStmt.get({ choiceId: vote.choiceId, questionId: vote.questionId })
     if (choice === undefined) return { ok: false, reason: 'choice-not-found' }
-    const previousChoiceId = userVoteStmt.get({ userId: vote.userId, questionId: vote.questionId })?.choiceId
     upsertVoteStmt.run(vote.userId, vote.questionId, vote.choiceId, at)
-    return { ok: true, choiceText: choice.choiceText, previousChoiceId }
+    return { ok: true, choiceText: choice.choiceText }
   }
 
   function writePendingVotes () {

@@ -34,13 +34,12 @@ export default fp(async function viewPlugin (app, opts: { templatesDir: string, 
     return message
   })
 
-  app.decorateReply('render', async function (this: FastifyReply, page: string, fragment: string | null, data: Record<string, unknown> = {}) {
+  /** The page (or, for htmx, its fragment) as HTML, with what every view needs; nothing is sent. */
+  app.decorateReply('renderHtml', async function (this: FastifyReply, page: string, fragment: string | null, data: Record<string, unknown> = {}) {
     const request: FastifyRequest = this.request
-    this.header('vary', 'HX-Request')
-    this.header('cache-control', 'no-store')
     const asFragment = fragment !== null && request.isHtmx
     const flash = asFragment ? undefined : this.takeFlash()
-    const html = await this.viewAsync(asFragment ? fragment : page, {
+    return await this.viewAsync(asFragment ? fragment : page, {
       user: request.user,
       // Anonymous pages have no forms that change state: no token, so no session cookie for visitors.
       csrfToken: request.user === null ? undefined : this.generateCsrf(),
@@ -49,6 +48,15 @@ export default fp(async function viewPlugin (app, opts: { templatesDir: string, 
       flash,
       ...data
     })
+  })
+
+  app.decorateReply('sendHtml', function (this: FastifyReply, html: string) {
+    this.header('vary', 'HX-Request')
+    this.header('cache-control', 'no-store')
     return this.type('text/html; charset=utf-8').send(html)
+  })
+
+  app.decorateReply('render', async function (this: FastifyReply, page: string, fragment: string | null, data: Record<string, unknown> = {}) {
+    return this.sendHtml(await this.renderHtml(page, fragment, data))
   })
 }, { name: 'view', dependencies: ['csrf', 'auth'] })

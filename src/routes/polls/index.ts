@@ -30,22 +30,37 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   /** The vote component (form, confirmation, and the tally for staff): one source for page and fragment. */
-  function voteComponent (user: User, question: QuestionWithChoices, extra: { error?: string, confirmation?: string } = {}) {
+  function voteComponent (user: User, question: QuestionWithChoices, extra: { error?: string, confirmation?: string, currentChoiceId?: number } = {}) {
     const showResults = roleAtLeast(user.role, 'staff') && extra.confirmation !== undefined
     return {
       question,
-      currentChoiceId: app.polls.userVote(user.id, question.id),
+      // Known after a vote (the choice just written); otherwise read.
+      currentChoiceId: extra.currentChoiceId ?? app.polls.userVote(user.id, question.id),
       ...(showResults ? versionedTally(question.id) : {}),
       ...extra
     }
   }
 
-  function renderDetail (reply: FastifyReply, user: User, question: QuestionWithChoices, extra: { error?: string, confirmation?: string } = {}) {
+  function renderDetail (reply: FastifyReply, user: User, question: QuestionWithChoices, extra: { error?: string, confirmation?: string, currentChoiceId?: number } = {}) {
     return reply.render('pages/polls/detail', 'partials/vote', { title: question.questionText, ...voteComponent(user, question, extra) })
   }
 
-  app.get('/', async (_request, reply) => {
-    return reply.render('pages/polls/index', null, { title: 'Polls', questions: app.polls.latestPublishedQuestions(5) })
+  // The list is the same page for every visitor who is not signed in (no user, no token, no flash),
+  // so its HTML is kept until the data changes or a scheduled question comes out. Keyed by URL (the
+  // login link names it); a handful of URLs at most, so a flood of query strings cannot grow it.
+  const anonymousIndex = new Map<string, { version: string, until: number, html: string }>()
+  app.get('/', async (request, reply) => {
+    const now = Date.now()
+    const render = () => reply.renderHtml('pages/polls/index', null, { title: 'Polls', questions: app.polls.latestPublishedQuestions(5, now) })
+    if (request.user !== null || request.session.get('flash') !== undefined) return reply.sendHtml(await render())
+    const version = app.polls.dataVersion()
+    const kept = anonymousIndex.get(request.url)
+    if (kept !== undefined && kept.version === version && now < kept.until) return reply.sendHtml(kept.html)
+    const until = app.polls.nextPublication(now)
+    const html = await render()
+    if (anonymousIndex.size >= 16) anonymousIndex.clear()
+    anonymousIndex.set(request.url, { version, until, html })
+    return reply.sendHtml(html)
   })
 
   app.get('/:id/', {
@@ -79,7 +94,7 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return error('That choice is not part of this question. Please pick one of the listed choices.')
     }
     const confirmation = `Your vote for “${result.choiceText}” is counted.`
-    if (request.isHtmx) return renderDetail(reply, user, question, { confirmation })
+    if (request.isHtmx) return renderDetail(reply, user, question, { confirmation, currentChoiceId: choiceId })
     // Without JavaScript: post/redirect/get, so a reload never re-posts the vote.
     reply.flash(confirmation)
     return reply.redirect(`/polls/${question.id}/`, 303)

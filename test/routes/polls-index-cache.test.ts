@@ -1,0 +1,60 @@
+// GET /polls/ keeps its anonymous HTML (src/routes/polls/index.ts): never stale, never someone else's.
+import t from 'tap'
+import Database from 'better-sqlite3'
+import { TestBrowser, addQuestion, buildTestApp } from '../helpers/app.ts'
+
+const titles = (body: string) => [...body.matchAll(/<li><a href="\/polls\/\d+\/">([^<]*)<\/a>/g)].map((m) => m[1])
+
+t.test('the anonymous list follows every change, in this process or another', async (t) => {
+  const { app } = await buildTestApp(t)
+  const visitor = new TestBrowser(app)
+  addQuestion(app, 'First?', -1)
+  t.same(titles((await visitor.get('/polls/')).body), ['First?'])
+  t.same(titles((await visitor.get('/polls/')).body), ['First?'], 'served again')
+
+  addQuestion(app, 'Second?', -0.5)
+  t.same(titles((await visitor.get('/polls/')).body), ['Second?', 'First?'], 'a question added by this process')
+
+  // Another connection to the same file: another app process, or the CLI tools.
+  const other = new Database(app.config.databaseUrl)
+  t.teardown(() => other.close())
+  other.prepare('update questions set question_text = ? where question_text = ?').run('First, edited?', 'First?')
+  t.same(titles((await visitor.get('/polls/')).body), ['Second?', 'First, edited?'], 'an edit committed by another connection')
+  other.prepare('delete from questions where question_text = ?').run('Second?')
+  t.same(titles((await visitor.get('/polls/')).body), ['First, edited?'], 'a delete committed by another connection')
+})
+
+t.test('a scheduled question appears when its time comes, with no write in between', async (t) => {
+  const { app } = await buildTestApp(t)
+  const visitor = new TestBrowser(app)
+  addQuestion(app, 'Now?', -1)
+  addQuestion(app, 'Soon?', 0.4 / 86_400) // 400 ms from now
+  t.same(titles((await visitor.get('/polls/')).body), ['Now?'])
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  t.same(titles((await visitor.get('/polls/')).body), ['Soon?', 'Now?'])
+})
+
+t.test('never a signed-in page for a visitor, nor a visitor\'s page for a signed-in user; flash messages are not kept', async (t) => {
+  const { app } = await buildTestApp(t)
+  addQuestion(app, 'Shared?', -1)
+  const visitor = new TestBrowser(app)
+  const before = await visitor.get('/polls/')
+  const carol = new TestBrowser(app)
+  await carol.login('carol')
+  const hers = await carol.get('/polls/')
+  t.match(hers.body, /Signed in as <strong>carol<\/strong>/)
+  t.match(hers.body, /<meta name="csrf-token"/)
+  const after = await visitor.get('/polls/')
+  t.equal(after.body, before.body, 'the visitor\'s page is unchanged')
+  t.notMatch(after.body, /carol|csrf-token/)
+  t.match(after.body, /href="\/oidc\/authenticate\/\?next=%2Fpolls%2F"/)
+  t.match((await visitor.get('/polls/?page=2')).body, /next=%2Fpolls%2F%3Fpage%3D2"/, 'the login link names the URL asked for')
+
+  // Logging out leaves a flash for the next page: carol sees it once, other visitors never.
+  const token = await carol.csrfToken('/polls/')
+  await carol.post('/oidc/logout/', { _csrf: token })
+  const flashed = await carol.get('/polls/')
+  t.match(flashed.body, /You have been logged out/)
+  t.notMatch((await carol.get('/polls/')).body, /You have been logged out/, 'once')
+  t.notMatch((await visitor.get('/polls/')).body, /You have been logged out/)
+})
