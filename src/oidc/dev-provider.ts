@@ -5,8 +5,10 @@ import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
-import Provider, { type Adapter, type AdapterPayload, type Configuration, type Grant, type KoaContextWithOIDC } from 'oidc-provider'
+import Provider, { type Configuration, type Grant, type KoaContextWithOIDC } from 'oidc-provider'
 import { defaultDevUsers, type DevUser } from './dev-users.ts'
+import { esc, page, send } from './dev-provider-pages.ts'
+import { memoryAdapter } from './dev-provider-store.ts'
 
 export interface DevClient {
   clientId: string; clientSecret: string; redirectUris: string[]; postLogoutRedirectUris: string[]
@@ -34,61 +36,6 @@ export interface DevProvider {
 const ORG_ID = 'dev-org'
 const ORG_DOMAIN = 'dev.localhost'
 const BODY_LIMIT = 10 * 1024
-const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest'])
-
-const esc = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c)
-
-const STYLE = `body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1f2328;margin:0;padding:2rem 1rem}
-main{max-width:28rem;margin:0 auto;background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.15);padding:1.5rem}
-h1{font-size:1.3rem;margin:0 0 .75rem}.warn{background:#fff4ce;border:1px solid #e6c200;border-radius:6px;padding:.6rem .8rem;font-size:.9rem}
-form{margin:.5rem 0}button{width:100%;text-align:left;padding:.7rem .9rem;border:1px solid #c9ced6;border-radius:6px;background:#fff;font:inherit;cursor:pointer}
-button:hover{background:#eef3ff;border-color:#4c7cf3}button.primary{background:#2f5fd0;color:#fff;text-align:center}
-button.link{border:0;background:none;color:#555;text-align:center;text-decoration:underline}small{color:#57606a}`
-
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${esc(title)}</title><style>${STYLE}</style></head><body><main><h1>${esc(title)}</h1>
-<p class="warn">Built-in <strong>DEVELOPMENT</strong> OpenID Connect provider. Not for production: anyone can sign in as any listed user, without a password.</p>
-${body}</main></body></html>`
-}
-
-function send(res: ServerResponse, status: number, html: string): void {
-  res.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-store',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-  })
-  res.end(html)
-}
-
-/** Per-provider in-memory store; oidc-provider's built-in one prints a warning at every start. */
-function memoryAdapter(): (model: string) => Adapter {
-  const store = new Map<string, { payload: AdapterPayload; exp: number }>()
-  const get = (key: string): AdapterPayload | undefined => {
-    const e = store.get(key)
-    if (e && e.exp <= Date.now()) store.delete(key)
-    return e && e.exp > Date.now() ? e.payload : undefined
-  }
-  const findBy = (prefix: string, field: 'uid' | 'userCode', value: string): AdapterPayload | undefined => {
-    for (const key of store.keys()) if (key.startsWith(prefix)) { const p = get(key); if (p?.[field] === value) return p }
-    return undefined
-  }
-  return (model) => {
-    const key = (id: string): string => `${model}:${id}`
-    return {
-      async upsert(id, payload, expiresIn) { store.set(key(id), { payload, exp: expiresIn ? Date.now() + expiresIn * 1000 : Infinity }) },
-      async find(id) { return get(key(id)) },
-      async findByUid(uid) { return findBy('Session:', 'uid', uid) },
-      async findByUserCode(code) { return findBy(`${model}:`, 'userCode', code) },
-      async consume(id) { const p = get(key(id)); if (p) p.consumed = Math.floor(Date.now() / 1000) },
-      async destroy(id) { store.delete(key(id)) },
-      async revokeByGrantId(grantId) {
-        for (const [k, e] of store) if (GRANTABLE.has(k.slice(0, k.indexOf(':'))) && e.payload.grantId === grantId) store.delete(k)
-      },
-    }
-  }
-}
 
 async function signingKey(alg: 'RS256' | 'ES256'): Promise<Record<string, unknown>> {
   const { privateKey } = await generateKeyPair(alg, { extractable: true })
