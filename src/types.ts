@@ -40,7 +40,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     user: User | null
     /** The server-side session of the signed-in user, when there is one. */
-    userSession: { id: string, idToken: string } | null
+    userSession: { id: string } | null
     isHtmx: boolean
   }
   interface FastifyReply {

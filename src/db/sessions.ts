@@ -3,13 +3,18 @@ import { randomBytes } from 'node:crypto'
 import type { Db } from './client.ts'
 import { sessions, users, type User } from './schema.ts'
 
+/** What every request needs of its session; the tokens are read only when they are used. */
 export interface SessionUser {
   user: User
+  hasRefreshToken: boolean
+  renewAt: Date
+  lastSeenAt: Date
+}
+
+export interface SessionTokens {
   idToken: string
   /** Sealed (src/oidc/token-box.ts); null when the provider gave no refresh token. */
   refreshToken: string | null
-  renewAt: Date
-  lastSeenAt: Date
 }
 
 export interface NewSession {
@@ -24,14 +29,15 @@ export interface NewSession {
 export function createSessionQueries (db: Db) {
   const lookupStmt = db.select({
     user: users,
-    idToken: sessions.idToken,
-    refreshToken: sessions.refreshToken,
+    hasRefreshToken: sql<number>`${sessions.refreshToken} is not null`.mapWith(Boolean),
     renewAt: sessions.renewAt,
     lastSeenAt: sessions.lastSeenAt
   }).from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(and(eq(sessions.id, sql.placeholder('id')), gt(sessions.expiresAt, sql.placeholder('now'))))
     .prepare()
+  const tokensStmt = db.select({ idToken: sessions.idToken, refreshToken: sessions.refreshToken }).from(sessions)
+    .where(eq(sessions.id, sql.placeholder('id'))).prepare()
   const touchStmt = db.update(sessions).set({ lastSeenAt: sql`${sql.placeholder('now')}` })
     .where(eq(sessions.id, sql.placeholder('id'))).prepare()
 
@@ -59,6 +65,11 @@ export function createSessionQueries (db: Db) {
     /** The signed-in user of a live session: one indexed lookup per request. */
     sessionUser (id: string, at = Date.now()): SessionUser | undefined {
       return lookupStmt.get({ id, now: at })
+    },
+
+    /** The tokens of a session: for renewal and for logout's id_token_hint. */
+    sessionTokens (id: string): SessionTokens | undefined {
+      return tokensStmt.get({ id })
     },
 
     /** Records activity for the idle timeout (callers write at most about once a minute). */

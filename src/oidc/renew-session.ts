@@ -18,7 +18,9 @@ export type RenewalResult =
 
 /** The background half of session renewal: the refresh_token grant, then userinfo for the roles. */
 export async function renewWithRefreshToken (app: FastifyInstance, log: FastifyBaseLogger, sessionId: string, session: SessionUser): Promise<RenewalResult> {
-  const refreshToken = session.refreshToken === null ? undefined : app.oidc.tokenBox.open(session.refreshToken)
+  const stored = app.sessions.sessionTokens(sessionId)
+  if (stored === undefined) return { outcome: 'ended' }
+  const refreshToken = stored.refreshToken === null ? undefined : app.oidc.tokenBox.open(stored.refreshToken)
   if (refreshToken === undefined) return { outcome: 'redirect' }
   const sub = session.user.sub
   try {
@@ -39,7 +41,7 @@ export async function renewWithRefreshToken (app: FastifyInstance, log: FastifyB
     const user = app.users.refreshProfile(profileFromClaims({ ...idClaims, ...userinfo }, sub, role))
     if (user === undefined || !user.isActive) return { outcome: 'ended' }
     app.sessions.recordRenewal(sessionId, {
-      idToken: tokens.idToken ?? session.idToken,
+      idToken: tokens.idToken ?? stored.idToken,
       // Providers that rotate refresh tokens send a new one; the others keep the old one valid.
       refreshToken: app.oidc.tokenBox.seal(tokens.refreshToken ?? refreshToken),
       renewAfterMs: app.config.oidc.renewAfterMs

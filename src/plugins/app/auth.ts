@@ -56,7 +56,7 @@ export default fp(async function authPlugin (app) {
 
     let user = found.user
     if (found.renewAt.getTime() <= now) {
-      if (found.refreshToken === null) {
+      if (!found.hasRefreshToken) {
         request.renewalDue = true
       } else if (app.sessions.claimRenewal(sid, RENEW_RETRY_MS, now)) {
         // One request renews (the claim is one UPDATE, so across processes too); the others go on
@@ -68,7 +68,7 @@ export default fp(async function authPlugin (app) {
       }
     }
     request.user = user
-    request.userSession = { id: sid, idToken: found.idToken }
+    request.userSession = { id: sid }
   })
 
   // Without a refresh token the re-check is a prompt=none round trip through the provider, which only

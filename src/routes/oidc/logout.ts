@@ -7,7 +7,7 @@ const logoutRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { body: Type.Object({ _csrf: Type.Optional(Type.String({ maxLength: 200 })) }) }
   }, async (request, reply) => {
     if (request.userSession === null) return reply.redirect('/', 303) // already signed out (or the session expired)
-    const idToken = request.userSession.idToken
+    const idToken = app.sessions.sessionTokens(request.userSession.id)?.idToken
     app.sessions.endSession(request.userSession.id)
     // A fresh, empty session that only carries the message for the home page.
     request.session.regenerate()
@@ -15,7 +15,7 @@ const logoutRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const endpoint = app.oidc.provider.isConnected ? (await app.oidc.provider.connected()).metadata.end_session_endpoint : undefined
     if (endpoint === undefined) return reply.redirect('/', 303)
     const url = new URL(endpoint)
-    url.searchParams.set('id_token_hint', idToken)
+    if (idToken !== undefined) url.searchParams.set('id_token_hint', idToken)
     url.searchParams.set('client_id', app.oidc.clientId)
     url.searchParams.set('post_logout_redirect_uri', `${app.config.appUrl}/`)
     if (request.isHtmx) return reply.header('HX-Redirect', url.href).code(204).send()
