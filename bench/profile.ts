@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util'
 import { openDatabase } from '../src/db/client.ts'
 import { seedBulk } from '../src/db/bulk-seed.ts'
 import { createQuestion } from '../src/db/seed.ts'
+import { voteRequests } from './setup.ts'
 import { startDevProvider } from '../src/oidc/dev-provider.ts'
 import type { DevUser } from '../src/oidc/dev-users.ts'
 import { signIn, type SignedIn } from './login.ts'
@@ -152,19 +153,7 @@ async function main () {
   const endpoints: Record<string, (voters: SignedIn[], staff: SignedIn, admin: SignedIn) => Req> = {
     polls: () => ({ path: '/polls/' }),
     detail: (voters) => ({ path: `/polls/${question.id}/`, headers: { cookie: voters[0]?.cookie ?? '' } }),
-    vote: (voters) => {
-      let next = 0
-      return {
-        method: 'POST',
-        path: `/polls/${question.id}/vote/`,
-        setupRequest: (req: autocannon.Request) => {
-          const i = next++
-          const voter = voters[i % voters.length] as SignedIn
-          const choice = choiceIds[Math.floor(i / voters.length) % choiceIds.length]
-          return { ...req, headers: { cookie: voter.cookie, 'x-csrf-token': voter.csrfToken, 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' }, body: `choice=${choice}` }
-        }
-      }
-    },
+    vote: (voters) => voteRequests(question.id, choiceIds, voters),
     results: (_voters, staff) => ({ path: `/polls/${question.id}/results/`, headers: { cookie: staff.cookie, 'hx-request': 'true' } }),
     admin: (_voters, _staff, admin) => ({ path: '/admin/questions/?q=editor&page=3', headers: { cookie: admin.cookie, 'hx-request': 'true' } }),
     // The bench's ceiling (bare Fastify, constant body of the size of GET /polls/), for scale.

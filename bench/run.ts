@@ -10,7 +10,7 @@ import { createQuestion } from '../src/db/seed.ts'
 import { signIn, type SignedIn } from './login.ts'
 import { freePort, peakRssMb, startProcess, type Running } from './processes.ts'
 import { checkVoteInvariant, measureServerTimes } from './checks.ts'
-import { productionEnv, startBenchProvider } from './setup.ts'
+import { productionEnv, startBenchProvider, voteRequests } from './setup.ts'
 
 const { values: flags } = parseArgs({ options: { quick: { type: 'boolean' }, smoke: { type: 'boolean' } } })
 const profile = flags.smoke === true
@@ -87,24 +87,13 @@ async function main () {
       const admin = await signIn(appUrl, 'admin')
       log(`WEB_CONCURRENCY=${concurrency}: signed in ${voters.length + 2} users through the real login flow in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 
-      let next = 0
       const endpoints: Array<{ name: string, kind: 'page' | 'vote', request: Parameters<typeof load>[1], probe: () => Promise<Response> }> = [
         { name: 'GET /polls/ (anonymous)', kind: 'page', request: { path: '/polls/' }, probe: () => fetch(`${appUrl}/polls/`) },
         { name: 'GET /polls/:id/ (signed in)', kind: 'page', request: { path: `/polls/${question.id}/`, headers: { cookie: voters[0]?.cookie ?? '' } }, probe: () => fetch(`${appUrl}/polls/${question.id}/`, { headers: { cookie: voters[0]?.cookie ?? '' } }) },
         {
           name: 'POST /polls/:id/vote/ (htmx)',
           kind: 'vote',
-          request: {
-            method: 'POST',
-            path: `/polls/${question.id}/vote/`,
-            // Spread over the voters, alternating choices: every request moves or creates a vote.
-            setupRequest: (req: autocannon.Request) => {
-              const i = next++
-              const voter = voters[i % voters.length] as SignedIn
-              const choice = choiceIds[Math.floor(i / voters.length) % choiceIds.length]
-              return { ...req, headers: { cookie: voter.cookie, 'x-csrf-token': voter.csrfToken, 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' }, body: `choice=${choice}` }
-            }
-          },
+          request: voteRequests(question.id, choiceIds, voters),
           probe: () => fetch(`${appUrl}/polls/${question.id}/vote/`, { method: 'POST', headers: { cookie: voters[0]?.cookie ?? '', 'x-csrf-token': voters[0]?.csrfToken ?? '', 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' }, body: `choice=${choiceIds[0]}` })
         },
         { name: 'GET /polls/:id/results/ (staff, htmx)', kind: 'page', request: { path: `/polls/${question.id}/results/`, headers: { cookie: staff.cookie, 'hx-request': 'true' } }, probe: () => fetch(`${appUrl}/polls/${question.id}/results/`, { headers: { cookie: staff.cookie, 'hx-request': 'true' } }) },

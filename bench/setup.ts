@@ -1,3 +1,5 @@
+import type autocannon from 'autocannon'
+import type { SignedIn } from './login.ts'
 import { startDevProvider, type DevProvider } from '../src/oidc/dev-provider.ts'
 import type { DevUser } from '../src/oidc/dev-users.ts'
 
@@ -26,5 +28,23 @@ export function productionEnv (appUrl: string, databaseUrl: string, provider: De
     // The load is many users acting as fast as the machine allows: lift the per-user limits.
     RATE_LIMIT_LOGINS_PER_MINUTE: '1000000', RATE_LIMIT_VOTES_PER_MINUTE: '1000000',
     OIDC_OP_BASE_URL: provider.issuer, OIDC_RP_CLIENT_ID: CLIENT.clientId, OIDC_RP_CLIENT_SECRET: CLIENT.clientSecret, ZITADEL_PROJECT: PROJECT
+  }
+}
+
+/**
+ * The vote load: each request from the next voter in turn, alternating choices, so every request moves
+ * or creates a vote (htmx, with the CSRF header, as the page sends it).
+ */
+export function voteRequests (questionId: number, choiceIds: number[], voters: SignedIn[]) {
+  let next = 0
+  return {
+    method: 'POST' as const,
+    path: `/polls/${questionId}/vote/`,
+    setupRequest: (req: autocannon.Request) => {
+      const i = next++
+      const voter = voters[i % voters.length] as SignedIn
+      const choice = choiceIds[Math.floor(i / voters.length) % choiceIds.length]
+      return { ...req, headers: { cookie: voter.cookie, 'x-csrf-token': voter.csrfToken, 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' }, body: `choice=${choice}` }
+    }
   }
 }
