@@ -3,8 +3,20 @@
 // CEILING_HELMET=per-request (@fastify/helmet as it comes) or =once (its header set computed once, as
 // the app does) adds only the security headers: how much of the ceiling they alone cost
 // (npm run profile -- --endpoint ceiling --endpoint ceiling-helmet --endpoint ceiling-helmet-once).
+// CEILING_WORK=signed-in adds the least any signed-in page must do, and nothing else: open the encrypted
+// session cookie (@fastify/secure-session, as the app) and check its session row in SQLite (WAL file, one
+// prepared indexed join). Its ratio to the plain ceiling bounds what a signed-in page can reach.
+// CEILING_SPIN_US=n burns n µs of CPU per request: a slower server leaves the load generator idle between
+// answers, so each answer's write also pays for waking it (npm run profile -- --endpoint ceiling-spin
+// shows writev growing from ~6 to ~22 µs): part of a slow endpoint's cost is the load, not the app.
 import Fastify from 'fastify'
 import helmet from '@fastify/helmet'
+import secureSession from '@fastify/secure-session'
+import Database from 'better-sqlite3'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 const app = Fastify({ logger: false })
 const variant = process.env.CEILING_HELMET
@@ -18,8 +30,29 @@ if (variant === 'once') {
   await probe.close()
   app.addHook('onRequest', (_request, reply, done) => { reply.headers(headers); done() })
 }
+let signedInWork: (() => void) | undefined
+if (process.env.CEILING_WORK === 'signed-in') {
+  await app.register(secureSession, { key: randomBytes(32), cookieName: 's' })
+  const db = new Database(join(mkdtempSync(join(tmpdir(), 'polls-ceiling-')), 'floor.db'))
+  db.pragma('journal_mode = WAL')
+  db.exec(`create table users (id integer primary key, sub text, username text, role text, is_active integer);
+    create table sessions (id text primary key, user_id integer references users(id), expires_at integer, renew_at integer, last_seen_at integer);
+    insert into users values (1, 'sub-1', 'voter', 'user', 1)`)
+  const sid = randomBytes(32).toString('base64url')
+  db.prepare('insert into sessions values (?, 1, ?, ?, ?)').run(sid, Date.now() + 3_600_000, Date.now() + 900_000, Date.now())
+  const lookup = db.prepare('select u.*, s.renew_at, s.last_seen_at from sessions s join users u on u.id = s.user_id where s.id = ? and s.expires_at > ?')
+  await app.after()
+  const session = app.createSecureSession({ sid })
+  const cookie = app.encodeSecureSession(session)
+  signedInWork = () => {
+    const decoded = app.decodeSecureSession(cookie)
+    if (lookup.get(decoded?.get('sid'), Date.now()) === undefined) throw new Error('no session row')
+  }
+}
 const bodies = new Map<number, Buffer>()
 app.all('/bytes/:n', async (request, reply) => {
+  signedInWork?.()
+  if (process.env.CEILING_SPIN_US !== undefined) { const until = performance.now() + Number(process.env.CEILING_SPIN_US) / 1000; while (performance.now() < until); }
   const n = Math.min(1_000_000, Number((request.params as { n: string }).n) || 0)
   let body = bodies.get(n)
   if (body === undefined) {
@@ -30,3 +63,5 @@ app.all('/bytes/:n', async (request, reply) => {
 })
 const port = Number(process.env.PORT ?? 0)
 app.listen({ host: '127.0.0.1', port }).then((address) => { console.log(`ready ${address}`) }, (err) => { console.error(err); process.exit(1) })
+// A clean exit on SIGTERM, so that `--cpu-prof` (npm run profile) writes its profile.
+process.on('SIGTERM', () => { void app.close().then(() => process.exit(0)) })

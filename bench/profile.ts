@@ -159,9 +159,11 @@ async function main () {
     // The bench's ceiling (bare Fastify, constant body of the size of GET /polls/), for scale.
     ceiling: () => ({ path: '/bytes/2200' }),
     'ceiling-helmet': () => ({ path: '/bytes/2200' }),
-    'ceiling-helmet-once': () => ({ path: '/bytes/2200' })
+    'ceiling-helmet-once': () => ({ path: '/bytes/2200' }),
+    'ceiling-signed-in': () => ({ path: '/bytes/2200' }),
+    'ceiling-spin': () => ({ path: '/bytes/2200' })
   }
-  const ceilingEnv: Record<string, Record<string, string>> = { ceiling: {}, 'ceiling-helmet': { CEILING_HELMET: 'per-request' }, 'ceiling-helmet-once': { CEILING_HELMET: 'once' } }
+  const ceilingEnv: Record<string, Record<string, string>> = { ceiling: {}, 'ceiling-helmet': { CEILING_HELMET: 'per-request' }, 'ceiling-helmet-once': { CEILING_HELMET: 'once' }, 'ceiling-signed-in': { CEILING_WORK: 'signed-in' }, 'ceiling-spin': { CEILING_SPIN_US: '200' } }
   const chosen = flags.endpoint ?? ['polls', 'detail', 'vote', 'results']
   const ticksPerSecond = 100 // USER_HZ on Linux
   const cpuMs = (pid: number) => {

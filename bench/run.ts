@@ -70,6 +70,11 @@ async function main () {
   const ceilingPort = await freePort()
   const ceiling = await startProcess('bench/ceiling.ts', { PORT: String(ceilingPort) }, `http://127.0.0.1:${ceilingPort}/bytes/1`, dir)
   const ceilingUrl = (bytes: number) => `http://127.0.0.1:${ceilingPort}/bytes/${bytes}`
+  // The signed-in floor: the ceiling plus only what every signed-in request must do (open the session
+  // cookie, check the session row). No signed-in page can be faster; its ratio bounds theirs.
+  const floorPort = await freePort()
+  const floor = await startProcess('bench/ceiling.ts', { PORT: String(floorPort), CEILING_WORK: 'signed-in' }, `http://127.0.0.1:${floorPort}/bytes/1`, dir)
+  const floorUrl = (bytes: number) => `http://127.0.0.1:${floorPort}/bytes/${bytes}`
 
   const results: Record<string, unknown> = {}
   const scaling: Record<string, Record<string, number>> = {}
@@ -87,17 +92,18 @@ async function main () {
       const admin = await signIn(appUrl, 'admin')
       log(`WEB_CONCURRENCY=${concurrency}: signed in ${voters.length + 2} users through the real login flow in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 
-      const endpoints: Array<{ name: string, kind: 'page' | 'vote', request: Parameters<typeof load>[1], probe: () => Promise<Response> }> = [
+      const endpoints: Array<{ name: string, kind: 'page' | 'vote', signedIn?: true, request: Parameters<typeof load>[1], probe: () => Promise<Response> }> = [
         { name: 'GET /polls/ (anonymous)', kind: 'page', request: { path: '/polls/' }, probe: () => fetch(`${appUrl}/polls/`) },
-        { name: 'GET /polls/:id/ (signed in)', kind: 'page', request: { path: `/polls/${question.id}/`, headers: { cookie: voters[0]?.cookie ?? '' } }, probe: () => fetch(`${appUrl}/polls/${question.id}/`, { headers: { cookie: voters[0]?.cookie ?? '' } }) },
+        { name: 'GET /polls/:id/ (signed in)', kind: 'page', signedIn: true, request: { path: `/polls/${question.id}/`, headers: { cookie: voters[0]?.cookie ?? '' } }, probe: () => fetch(`${appUrl}/polls/${question.id}/`, { headers: { cookie: voters[0]?.cookie ?? '' } }) },
         {
           name: 'POST /polls/:id/vote/ (htmx)',
           kind: 'vote',
+          signedIn: true,
           request: voteRequests(question.id, choiceIds, voters),
           probe: () => fetch(`${appUrl}/polls/${question.id}/vote/`, { method: 'POST', headers: { cookie: voters[0]?.cookie ?? '', 'x-csrf-token': voters[0]?.csrfToken ?? '', 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' }, body: `choice=${choiceIds[0]}` })
         },
-        { name: 'GET /polls/:id/results/ (staff, htmx)', kind: 'page', request: { path: `/polls/${question.id}/results/`, headers: { cookie: staff.cookie, 'hx-request': 'true' } }, probe: () => fetch(`${appUrl}/polls/${question.id}/results/`, { headers: { cookie: staff.cookie, 'hx-request': 'true' } }) },
-        { name: 'GET /admin/questions/ (search + page, htmx)', kind: 'page', request: { path: '/admin/questions/?q=editor&page=3', headers: { cookie: admin.cookie, 'hx-request': 'true' } }, probe: () => fetch(`${appUrl}/admin/questions/?q=editor&page=3`, { headers: { cookie: admin.cookie, 'hx-request': 'true' } }) }
+        { name: 'GET /polls/:id/results/ (staff, htmx)', kind: 'page', signedIn: true, request: { path: `/polls/${question.id}/results/`, headers: { cookie: staff.cookie, 'hx-request': 'true' } }, probe: () => fetch(`${appUrl}/polls/${question.id}/results/`, { headers: { cookie: staff.cookie, 'hx-request': 'true' } }) },
+        { name: 'GET /admin/questions/ (search + page, htmx)', kind: 'page', signedIn: true, request: { path: '/admin/questions/?q=editor&page=3', headers: { cookie: admin.cookie, 'hx-request': 'true' } }, probe: () => fetch(`${appUrl}/admin/questions/?q=editor&page=3`, { headers: { cookie: admin.cookie, 'hx-request': 'true' } }) }
       ]
       const chosen = concurrency === 1 ? endpoints : endpoints.filter((e) => e.name.startsWith('POST') || e.name.startsWith('GET /polls/ '))
       for (const endpoint of chosen) {
@@ -106,18 +112,24 @@ async function main () {
         if (probe.status !== 200) throw new Error(`${endpoint.name} answered ${probe.status}`)
         const appRuns: Figure[] = []
         const ceilingRuns: Figure[] = []
-        // Alternate ceiling and app runs so that machine noise falls on both.
+        const floorRuns: Figure[] = []
+        // Alternate ceiling (and floor) and app runs so that machine noise falls on all of them.
         for (let round = 0; round < profile.rounds; round++) {
           ceilingRuns.push(await load(ceilingUrl(bytes), { method: endpoint.request.method ?? 'GET' }))
+          if (endpoint.signedIn === true) floorRuns.push(await load(floorUrl(bytes), { method: endpoint.request.method ?? 'GET' }))
           appRuns.push(await load(appUrl, endpoint.request))
         }
         const best = (runs: Figure[]) => runs.reduce((a, b) => (b.rps > a.rps ? b : a))
         const a = best(appRuns)
         const c = best(ceilingRuns)
-        const figure = { bytes, rps: a.rps, p50: a.p50, p99: a.p99, non2xx: a.non2xx, errors: a.errors, ceilingRps: c.rps, ratio: Number((a.rps / c.rps).toFixed(2)) }
+        const f = floorRuns.length > 0 ? best(floorRuns) : undefined
+        const figure = {
+          bytes, rps: a.rps, p50: a.p50, p99: a.p99, non2xx: a.non2xx, errors: a.errors, ceilingRps: c.rps, ratio: Number((a.rps / c.rps).toFixed(2)),
+          ...(f === undefined ? {} : { floorRps: f.rps, floorRatio: Number((f.rps / c.rps).toFixed(2)), ratioToFloor: Number((a.rps / f.rps).toFixed(2)) })
+        }
         if (concurrency === 1) results[endpoint.name] = figure
         scaling[endpoint.name] = { ...scaling[endpoint.name], [`rps_${concurrency}`]: a.rps }
-        log(`  ${endpoint.name.padEnd(44)} ${String(a.rps).padStart(6)} req/s  p50 ${a.p50} ms  p99 ${a.p99} ms  ceiling ${c.rps} req/s  ratio ${figure.ratio}  non-2xx ${a.non2xx}  peak RSS so far ${peakRssMb(app.child.pid ?? 0).largest} MB`)
+        log(`  ${endpoint.name.padEnd(44)} ${String(a.rps).padStart(6)} req/s  p50 ${a.p50} ms  p99 ${a.p99} ms  ceiling ${c.rps} req/s  ratio ${figure.ratio}${f === undefined ? '' : `  (signed-in floor ${f.rps} req/s = ${figure.floorRatio} of the ceiling; app/floor ${figure.ratioToFloor})`}  non-2xx ${a.non2xx}  peak RSS so far ${peakRssMb(app.child.pid ?? 0).largest} MB`)
         if (endpoint.kind === 'vote') {
           if (concurrency === 1) rss = peakRssMb(app.child.pid ?? 0)
           // Checked after each vote phase: one process, and two processes writing the same file.
@@ -135,6 +147,7 @@ async function main () {
     }
   }
   await ceiling.stop()
+  await floor.stop()
   await provider.close()
 
   const vote = results['POST /polls/:id/vote/ (htmx)'] as { ratio: number, p99: number } | undefined
