@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, lte, sql } from 'drizzle-orm'
+import { desc, lte, sql } from 'drizzle-orm'
 import type { Db } from './client.ts'
-import { choices, questions, votes, type Question } from './schema.ts'
+import { questions, type Question } from './schema.ts'
 
 export interface ChoiceTally { id: number, choiceText: string, votes: number }
 export interface QuestionWithChoices extends Question { choices: Array<{ id: number, choiceText: string }> }
@@ -12,7 +12,6 @@ export type CastVoteResult =
 /** Poll queries, prepared once per database: these run on every poll request. */
 export function createPollQueries (db: Db) {
   const now = sql.placeholder('now')
-  const questionId = sql.placeholder('questionId')
 
   const latestStmt = db.select().from(questions)
     .where(lte(questions.pubDate, now))
@@ -20,14 +19,15 @@ export function createPollQueries (db: Db) {
     .limit(sql.placeholder('limit'))
     .prepare()
 
-  const publishedStmt = db.select().from(questions)
-    .where(and(eq(questions.id, questionId), lte(questions.pubDate, now)))
-    .prepare()
+  // The reads of every question page and vote are plain better-sqlite3 statements: drizzle's row
+  // mapping cost more than the queries (question + choices 12.5 → 9.7 µs in a micro-benchmark).
+  const publishedStmt = db.$client.prepare<[number, number], QuestionRow>(`
+    select id, question_text as questionText, pub_date as pubDate, version, choice_count as choiceCount,
+      vote_count as voteCount, results_version as resultsVersion
+    from questions where id = ? and pub_date <= ?`)
 
-  const choicesStmt = db.select({ id: choices.id, choiceText: choices.choiceText }).from(choices)
-    .where(eq(choices.questionId, questionId))
-    .orderBy(asc(choices.id))
-    .prepare()
+  const choicesStmt = db.$client.prepare<[number], { id: number, choiceText: string }>(
+    'select id, choice_text as choiceText from choices where question_id = ? order by id')
 
   // Raw SQL: the correlated subquery needs table-qualified names, which drizzle's builder drops here.
   const tallyStmt = db.$client.prepare<[number], ChoiceTally>(`
@@ -38,13 +38,11 @@ export function createPollQueries (db: Db) {
   const resultsVersionStmt = db.$client.prepare<[number, number], number>(
     'select results_version from questions where id = ? and pub_date <= ?').pluck()
 
-  const userVoteStmt = db.select({ choiceId: votes.choiceId }).from(votes)
-    .where(and(eq(votes.userId, sql.placeholder('userId')), eq(votes.questionId, questionId)))
-    .prepare()
+  const userVoteStmt = db.$client.prepare<[number, number], number>(
+    'select choice_id from votes where user_id = ? and question_id = ?').pluck()
 
-  const choiceOfQuestionStmt = db.select({ id: choices.id, choiceText: choices.choiceText }).from(choices)
-    .where(and(eq(choices.id, sql.placeholder('choiceId')), eq(choices.questionId, questionId)))
-    .prepare()
+  const choiceTextOfQuestionStmt = db.$client.prepare<[number, number], string>(
+    'select choice_text from choices where id = ? and question_id = ?').pluck()
 
   // A page built from the questions is current while neither of these moved: this connection's row
   // changes (total_changes, any table: coarse but free) and other connections' commits (data_version:
@@ -61,7 +59,8 @@ export function createPollQueries (db: Db) {
     on conflict (user_id, question_id) do update set choice_id = excluded.choice_id, voted_at = excluded.voted_at`)
 
   function publishedQuestion (id: number, at = Date.now()): Question | undefined {
-    return publishedStmt.get({ questionId: id, now: at })
+    const row = publishedStmt.get(id, at)
+    return row === undefined ? undefined : { ...row, pubDate: new Date(row.pubDate) }
   }
 
   return {
@@ -84,7 +83,7 @@ export function createPollQueries (db: Db) {
     publishedQuestionWithChoices (id: number, at = Date.now()): QuestionWithChoices | undefined {
       const question = publishedQuestion(id, at)
       if (question === undefined) return undefined
-      return { ...question, choices: choicesStmt.all({ questionId: id }) }
+      return { ...question, choices: choicesStmt.all(id) }
     },
 
     tallyVotes (id: number): ChoiceTally[] {
@@ -103,7 +102,7 @@ export function createPollQueries (db: Db) {
     }),
 
     userVote (userId: number, id: number): number | undefined {
-      return userVoteStmt.get({ userId, questionId: id })?.choiceId
+      return userVoteStmt.get(userId, id)
     },
 
     /**
@@ -121,10 +120,10 @@ export function createPollQueries (db: Db) {
 
   function castOne (vote: PendingVote, at: number): CastVoteResult {
     if (publishedQuestion(vote.questionId, at) === undefined) return { ok: false, reason: 'question-not-found' }
-    const choice = choiceOfQuestionStmt.get({ choiceId: vote.choiceId, questionId: vote.questionId })
-    if (choice === undefined) return { ok: false, reason: 'choice-not-found' }
+    const choiceText = choiceTextOfQuestionStmt.get(vote.choiceId, vote.questionId)
+    if (choiceText === undefined) return { ok: false, reason: 'choice-not-found' }
     upsertVoteStmt.run(vote.userId, vote.questionId, vote.choiceId, at)
-    return { ok: true, choiceText: choice.choiceText }
+    return { ok: true, choiceText }
   }
 
   function writePendingVotes () {
@@ -141,6 +140,8 @@ export function createPollQueries (db: Db) {
     batch.forEach((vote, i) => vote.resolve(results[i] as CastVoteResult))
   }
 }
+
+interface QuestionRow extends Omit<Question, 'pubDate'> { pubDate: number }
 
 interface PendingVote {
   userId: number

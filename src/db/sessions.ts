@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm'
+import { and, eq, inArray, lte, sql } from 'drizzle-orm'
 import { randomBytes } from 'node:crypto'
 import type { Db } from './client.ts'
 import { sessions, users, type User } from './schema.ts'
@@ -26,16 +26,20 @@ export interface NewSession {
   renewAfterMs: number
 }
 
+interface SessionUserRow {
+  id: number, sub: string, username: string, email: string, firstName: string, lastName: string, role: User['role'],
+  isActive: number, lastLogin: number | null, dateJoined: number, hasRefreshToken: number, renewAt: number, lastSeenAt: number
+}
+
 export function createSessionQueries (db: Db) {
-  const lookupStmt = db.select({
-    user: users,
-    hasRefreshToken: sql<number>`${sessions.refreshToken} is not null`.mapWith(Boolean),
-    renewAt: sessions.renewAt,
-    lastSeenAt: sessions.lastSeenAt
-  }).from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.id, sql.placeholder('id')), gt(sessions.expiresAt, sql.placeholder('now'))))
-    .prepare()
+  // Every signed-in request runs this one: plain better-sqlite3 rather than drizzle's builder, whose
+  // row mapping cost as much as the query itself (tmp micro-benchmark: 8.0 → 6.0 µs, and fewer objects).
+  const lookupStmt = db.$client.prepare<[string, number], SessionUserRow>(`
+    select u.id, u.sub, u.username, u.email, u.first_name as firstName, u.last_name as lastName, u.role,
+      u.is_active as isActive, u.last_login as lastLogin, u.date_joined as dateJoined,
+      s.refresh_token is not null as hasRefreshToken, s.renew_at as renewAt, s.last_seen_at as lastSeenAt
+    from sessions s join users u on u.id = s.user_id
+    where s.id = ? and s.expires_at > ?`)
   const tokensStmt = db.select({ idToken: sessions.idToken, refreshToken: sessions.refreshToken }).from(sessions)
     .where(eq(sessions.id, sql.placeholder('id'))).prepare()
   const touchStmt = db.update(sessions).set({ lastSeenAt: sql`${sql.placeholder('now')}` })
@@ -64,7 +68,25 @@ export function createSessionQueries (db: Db) {
 
     /** The signed-in user of a live session: one indexed lookup per request. */
     sessionUser (id: string, at = Date.now()): SessionUser | undefined {
-      return lookupStmt.get({ id, now: at })
+      const row = lookupStmt.get(id, at)
+      if (row === undefined) return undefined
+      return {
+        user: {
+          id: row.id,
+          sub: row.sub,
+          username: row.username,
+          email: row.email,
+          firstName: row.firstName,
+          lastName: row.lastName,
+          role: row.role,
+          isActive: row.isActive === 1,
+          lastLogin: row.lastLogin === null ? null : new Date(row.lastLogin),
+          dateJoined: new Date(row.dateJoined)
+        },
+        hasRefreshToken: row.hasRefreshToken === 1,
+        renewAt: new Date(row.renewAt),
+        lastSeenAt: new Date(row.lastSeenAt)
+      }
     },
 
     /** The tokens of a session: for renewal and for logout's id_token_hint. */
