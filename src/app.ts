@@ -86,10 +86,11 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
   // a keep-alive connection reused for the next request would otherwise hold the close open.
   let draining = false
   app.addHook('preClose', async () => { draining = true })
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(2)}`)
     reply.header('x-request-id', request.id)
     if (draining) reply.header('connection', 'close')
+    done(null, payload)
   })
   await app.register(sensible)
   await app.register(helmetPlugin, { providerOrigin: new URL(baseUrl).origin })

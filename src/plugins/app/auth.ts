@@ -74,12 +74,13 @@ export default fp(async function authPlugin (app) {
   // Without a refresh token the re-check is a prompt=none round trip through the provider, which only
   // a whole-page GET can make. POSTs are served (a vote is never lost to a renewal); htmx GETs send the
   // whole page through it and back.
-  app.addHook('preHandler', async (request, reply) => {
-    if (!request.renewalDue || request.method !== 'GET' || request.url.startsWith('/oidc/')) return
+  app.addHook('preHandler', (request, reply, done) => {
+    if (!request.renewalDue || request.method !== 'GET' || request.url.startsWith('/oidc/')) return done()
     if (request.headers['hx-request'] === 'true') {
-      return reply.code(204).header('HX-Redirect', refreshUrl(currentPagePath(request) ?? '/')).send()
+      reply.code(204).header('HX-Redirect', refreshUrl(currentPagePath(request) ?? '/')).send()
+      return
     }
-    return reply.redirect(refreshUrl(request.url), 302)
+    reply.redirect(refreshUrl(request.url), 302)
   })
 
   function sendToLogin (request: FastifyRequest, reply: FastifyReply) {
