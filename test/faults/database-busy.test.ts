@@ -93,3 +93,22 @@ t.test('contention shorter than the busy timeout: the vote waits and succeeds', 
   t.same(votes(app), [{ choiceId: q.choices[0]?.id }])
   t.same(serverErrors, [])
 })
+
+t.test('while a vote waits for another process\'s write lock, the process goes on serving other requests', async (t) => {
+  const { app, serverErrors, q, htmxVote } = await setUp(t, {})
+  const reader = new TestBrowser(app)
+  await reader.login('bob')
+  const lock = await holdWriteLock(t, app.config.databaseUrl)
+  await lock.releaseAfter(400)
+  let voteSettled = false
+  const voting = htmxVote().finally(() => { voteSettled = true })
+  // Give the vote its turn at the lock (it finds it taken and waits).
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const page = await reader.get(`/polls/${q.id}/`)
+  t.equal(page.status, 200, 'a page is served meanwhile')
+  t.equal(voteSettled, false, 'before the vote, which is still waiting for the lock (SQLite\'s busy handler would have held up the page too)')
+  const voted = await voting
+  t.equal(voted.status, 200)
+  t.same(votes(app), [{ choiceId: q.choices[0]?.id }], 'the vote is written once the lock is free')
+  t.same(serverErrors, [])
+})
