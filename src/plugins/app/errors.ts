@@ -73,6 +73,9 @@ export default fp(async function errorsPlugin (app) {
     if (!request.headers.accept?.includes('text/html') && !request.isHtmx && request.headers.accept?.includes('application/json')) {
       return reply.send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message })
     }
+    // Static files are served outside the pages' context (no session, no views): a missing one gets
+    // a plain answer rather than a page.
+    if (typeof reply.render !== 'function') return reply.type('text/plain; charset=utf-8').send(`${title}. ${message}`)
     return reply.render('pages/error', 'partials/error', { title, status, message, next, requestId: status >= 500 ? request.id : undefined })
   }
 

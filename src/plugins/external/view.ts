@@ -69,6 +69,7 @@ export default fp(async function viewPlugin (app, opts: { templatesDir: string, 
       // Anonymous pages have no forms that change state: no token, so no session cookie for visitors.
       csrfToken: request.user === null ? undefined : this.generateCsrf(),
       devProvider: opts.devProvider,
+      asset: app.assetUrl,
       path: request.url,
       flash,
       ...data
@@ -84,4 +85,4 @@ export default fp(async function viewPlugin (app, opts: { templatesDir: string, 
   app.decorateReply('render', async function (this: FastifyReply, page: string, fragment: string | null, data: Record<string, unknown> = {}) {
     return this.sendHtml(await this.renderHtml(page, fragment, data))
   })
-}, { name: 'view', dependencies: ['csrf', 'auth'] })
+}, { name: 'view', dependencies: ['csrf', 'auth', 'static'] })
