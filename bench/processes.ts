@@ -18,6 +18,10 @@ export const productionNodeArgs: string[] = (() => {
   return script.split(/\s+/).filter((word) => word.startsWith('--'))
 })()
 
+// Whatever way the bench or profiler ends (a failed check exits at once), no server it started stays.
+const startedChildren = new Set<ChildProcess>()
+process.on('exit', () => { for (const child of startedChildren) child.kill('SIGKILL') })
+
 export interface Running { child: ChildProcess, readyMs: number, output: () => string, stop: () => Promise<void> }
 
 /** Starts a TypeScript entry point and waits until `url` answers 200; reports how long that took. */
@@ -26,6 +30,8 @@ export async function startProcess (script: string, env: Record<string, string>,
   // Built JavaScript (dist/) runs as production does; TypeScript goes through tsx's loader.
   const args = [...(script.endsWith('.ts') ? ['--import', tsxLoader] : productionNodeArgs), ...nodeArgs, join(root, script)]
   const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  startedChildren.add(child)
+  child.on('exit', () => startedChildren.delete(child))
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => { output = (output + chunk.toString()).slice(-20_000) })
   child.stderr?.on('data', (chunk: Buffer) => { output = (output + chunk.toString()).slice(-20_000) })
