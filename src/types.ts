@@ -49,7 +49,7 @@ declare module 'fastify' {
     /** What render sends, without sending it. */
     renderHtml: (page: string, fragment: string | null, data?: Record<string, unknown>) => Promise<string>
     /** Sends HTML as render does (Vary: HX-Request, Cache-Control: no-store). */
-    sendHtml: (html: string) => FastifyReply
+    sendHtml: (html: string | Buffer) => FastifyReply
     flash: (message: string) => void
     takeFlash: () => string | undefined
   }

@@ -76,7 +76,7 @@ export default fp(async function viewPlugin (app, opts: { templatesDir: string, 
     })
   })
 
-  app.decorateReply('sendHtml', function (this: FastifyReply, html: string) {
+  app.decorateReply('sendHtml', function (this: FastifyReply, html: string | Buffer) {
     this.header('vary', 'HX-Request')
     this.header('cache-control', 'no-store')
     return this.type('text/html; charset=utf-8').send(html)

@@ -48,7 +48,8 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // The list is the same page for every visitor who is not signed in (no user, no token, no flash),
   // so its HTML is kept until the data changes or a scheduled question comes out. Keyed by URL (the
   // login link names it); a handful of URLs at most, so a flood of query strings cannot grow it.
-  const anonymousIndex = new Map<string, { version: string, until: number, html: string }>()
+  // Kept encoded: sent as it is, with no UTF-8 encoding per request.
+  const anonymousIndex = new Map<string, { version: string, until: number, html: Buffer }>()
   app.get('/', async (request, reply) => {
     const now = Date.now()
     const render = () => reply.renderHtml('pages/polls/index', null, { title: 'Polls', questions: app.polls.latestPublishedQuestions(5, now) })
@@ -57,7 +58,7 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const kept = anonymousIndex.get(request.url)
     if (kept !== undefined && kept.version === version && now < kept.until) return reply.sendHtml(kept.html)
     const until = app.polls.nextPublication(now)
-    const html = await render()
+    const html = Buffer.from(await render())
     if (anonymousIndex.size >= 16) anonymousIndex.clear()
     anonymousIndex.set(request.url, { version, until, html })
     return reply.sendHtml(html)
