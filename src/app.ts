@@ -9,6 +9,7 @@ import type { AppConfig } from './config.ts'
 import type { ProviderMetadata } from './oidc/discovery.ts'
 import type { ProviderCaching } from './oidc/provider-client.ts'
 import helmetPlugin from './plugins/external/helmet.ts'
+import compressPlugin from './plugins/external/compress.ts'
 import staticPlugin from './plugins/external/static.ts'
 import sessionPlugin from './plugins/external/session.ts'
 import rateLimitPlugin from './plugins/external/rate-limit.ts'
@@ -96,6 +97,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
   })
   await app.register(sensible)
   await app.register(helmetPlugin, { providerOrigin: new URL(baseUrl).origin })
+  await app.register(compressPlugin)
   await app.register(dbPlugin)
   await app.register(oidcPlugin, { metadata: options.providerMetadata, caching: options.providerCaching })
   // Static files live outside the context below, so they skip session decoding and the user lookup.
