@@ -105,7 +105,8 @@ async function main () {
         { name: 'GET /polls/:id/results/ (staff, htmx)', kind: 'page', signedIn: true, request: { path: `/polls/${question.id}/results/`, headers: { cookie: staff.cookie, 'hx-request': 'true' } }, probe: () => fetch(`${appUrl}/polls/${question.id}/results/`, { headers: { cookie: staff.cookie, 'hx-request': 'true' } }) },
         { name: 'GET /admin/questions/ (search + page, htmx)', kind: 'page', signedIn: true, request: { path: '/admin/questions/?q=editor&page=3', headers: { cookie: admin.cookie, 'hx-request': 'true' } }, probe: () => fetch(`${appUrl}/admin/questions/?q=editor&page=3`, { headers: { cookie: admin.cookie, 'hx-request': 'true' } }) }
       ]
-      const chosen = concurrency === 1 ? endpoints : endpoints.filter((e) => e.name.startsWith('POST') || e.name.startsWith('GET /polls/ '))
+      // Two processes: a page for visitors, a signed-in page and the votes (the one write path).
+      const chosen = concurrency === 1 ? endpoints : endpoints.filter((e) => e.name.startsWith('POST') || e.name.startsWith('GET /polls/ ') || e.name.startsWith('GET /polls/:id/ '))
       for (const endpoint of chosen) {
         const probe = await endpoint.probe()
         const bytes = (await probe.arrayBuffer()).byteLength
