@@ -48,38 +48,49 @@ export interface QuestionInput { questionText: string, pubDate: Date }
 export type UpdateResult = { ok: true, question: Question, changed: string[] } | { ok: false, reason: 'not-found' } | { ok: false, reason: 'conflict', current: Question }
 export interface DeletionSummary { id: number, questionText: string, choiceCount: number, voteCount: number }
 
+// A page's rows as the schema's Question (test/db/admin-questions.test.ts holds this to drizzle's own
+// mapping): plain better-sqlite3 rows, because drizzle's per-row mapping cost as much as fetching them.
+const PAGE_COLUMNS = `q.id, q.question_text as questionText, q.pub_date as pubDate, q.version, q.choice_count as choiceCount,
+  q.vote_count as voteCount, q.results_version as resultsVersion`
+interface QuestionRow extends Omit<Question, 'pubDate'> { pubDate: number }
+
 export function createAdminQuestionQueries (db: Db) {
   const byIdStmt = db.select().from(questions).where(eq(questions.id, sql.placeholder('id'))).prepare()
-  const byIdsStmt = db.select().from(questions).where(sql`${questions.id} in (select value from json_each(${sql.placeholder('ids')}))`).prepare()
   // The list's statements differ only in which index, filter and order they use (a few dozen shapes, all
   // from the fixed names above; values are always bound), so each is prepared once, when first needed.
   const statements = new Map<string, Statement>()
-  const statement = (source: string) => {
+  const statement = (source: string, pluck = true) => {
     let stmt = statements.get(source)
-    if (stmt === undefined) statements.set(source, stmt = db.$client.prepare(source).pluck())
+    if (stmt === undefined) statements.set(source, stmt = pluck ? db.$client.prepare(source).pluck() : db.$client.prepare(source))
     return stmt
   }
 
   /**
-   * The ids of one page, in order. Without a search: the sort column's index. With one: either walk the
-   * sort column's index testing each entry (cheap while matches are dense enough that a page is reached
-   * soon), or take every match from the search index and sort those (cheap while they are few).
+   * One page, in order. Its ids come first, from an index alone: without a search, the sort column's
+   * index; with one, either a walk of the sort column's index testing each entry (cheap while matches
+   * are dense enough that the page is reached soon), or every match from the search index, sorted
+   * (cheap while they are few). Then only those rows are read, so a deep page skips rows unread.
    */
-  function pageIds (query: QuestionListQuery, search: string, index: SearchIndex | undefined, range: DateRange | undefined, total: number, offset: number): number[] {
+  function pageRows (query: QuestionListQuery, search: string, index: SearchIndex | undefined, range: DateRange | undefined, total: number, offset: number): Question[] {
     const dir = query.descending ? 'desc' : 'asc'
-    const order = `order by ${SORT_SQL[query.sort]} ${dir}, id ${dir} limit ${PER_PAGE} offset ?`
+    const order = (table: string) => `order by ${table}${SORT_SQL[query.sort]} ${dir}, ${table}id ${dir}`
     const inRange = range === undefined ? [] : ['pub_date >= ? and pub_date < ?']
     const rangeParams = range === undefined ? [] : [range.from.getTime(), range.until.getTime()]
+    let ids: string
+    let params: unknown[]
     if (index === undefined) {
-      return statement(`select id from questions ${inRange.map((c) => `where ${c}`).join('')} ${order}`).all(...rangeParams, offset) as number[]
+      ids = `select id from questions ${inRange.map((c) => `where ${c}`).join('')}`
+      params = rangeParams
+    } else if (likeAgreesWithIndex(search) && (offset + PER_PAGE) * (statement('select count(*) from questions').get() as number) / total <= WALK_STEPS_PER_MATCH * total) {
+      ids = `select id from questions indexed by ${SORT_INDEXES[query.sort]} where ${["question_text like ? escape '\\'", ...inRange].join(' and ')}`
+      params = [likePattern(search), ...rangeParams]
+    } else {
+      ids = `select id from questions where id in (${matchesSql(index, range)})`
+      params = matchParams(index, range)
     }
-    const rows = statement('select count(*) from questions').get() as number
-    const walkSteps = (offset + PER_PAGE) * rows / total
-    if (likeAgreesWithIndex(search) && walkSteps <= WALK_STEPS_PER_MATCH * total) {
-      return statement(`select id from questions indexed by ${SORT_INDEXES[query.sort]}
-        where ${["question_text like ? escape '\\'", ...inRange].join(' and ')} ${order}`).all(likePattern(search), ...rangeParams, offset) as number[]
-    }
-    return statement(`select id from questions where id in (${matchesSql(index, range)}) ${order}`).all(...matchParams(index, range), offset) as number[]
+    const rows = statement(`select ${PAGE_COLUMNS} from (${ids} ${order('')} limit ${PER_PAGE} offset ?) page
+      join questions q on q.id = page.id ${order('q.')}`, false).all(...params, offset) as QuestionRow[]
+    return rows.map((row) => ({ ...row, pubDate: new Date(row.pubDate) }))
   }
 
   return {
@@ -98,10 +109,8 @@ export function createAdminQuestionQueries (db: Db) {
           : statement('select count(*) from questions').get() as number
       const pages = Math.max(1, Math.ceil(total / PER_PAGE))
       const page = Math.min(Math.max(1, query.page), pages)
-      const ids = total === 0 ? [] : pageIds(query, search, index, range, total, (page - 1) * PER_PAGE)
-      // The page's rows by id, last: a deep page skips rows in an index without reading each from the table.
-      const byId = new Map(ids.length === 0 ? [] : byIdsStmt.all({ ids: JSON.stringify(ids) }).map((q) => [q.id, q]))
-      return { rows: ids.map((id) => byId.get(id)).filter((q): q is Question => q !== undefined), total, page, pages }
+      const rows = total === 0 ? [] : pageRows(query, search, index, range, total, (page - 1) * PER_PAGE)
+      return { rows, total, page, pages }
     },
 
     /** Question and choices in one transaction with its log entry; empty choice texts are skipped. */

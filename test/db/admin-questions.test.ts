@@ -5,7 +5,9 @@ import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { inArray } from 'drizzle-orm'
 import { openDatabase, type Db } from '../../src/db/client.ts'
+import { questions } from '../../src/db/schema.ts'
 import { DATE_FILTERS, PER_PAGE, SORT_KEYS, createAdminQuestionQueries, dateFilterRange, type QuestionListQuery } from '../../src/db/admin-questions.ts'
 
 const DAY = 24 * 60 * 60 * 1000
@@ -132,4 +134,20 @@ t.test('dates before 1970 and on midnights fall on their own day', async (t) => 
   const yesterday = (search: string) => listQuestions({ search, date: 'today', sort: 'pub_date', descending: true, page: 1 }, new Date(-12 * 60 * 60 * 1000)).rows.map((r) => r.questionText)
   t.same(yesterday('moment'), ['Last moment of 1969?'], '"today" on 31 December 1969')
   t.same(yesterday('mo'), ['Last moment of 1969?'])
+})
+
+// The page is read with hand-written SQL; this holds it to what drizzle's schema says a row is, so a
+// column added to the schema cannot silently go missing from the table's rows.
+t.test('a page\'s rows are the questions exactly as drizzle maps them', async (t) => {
+  const db = freshDb(t)
+  seed(db, 120)
+  db.$client.prepare('update questions set version = 3, results_version = 7 where id % 2 = 0').run()
+  const { listQuestions } = createAdminQuestionQueries(db)
+  for (const search of ['', 'ed', 'editor', 'été']) {
+    const { rows } = listQuestions({ search, date: 'any', sort: 'votes', descending: true, page: 1 }, NOW)
+    t.ok(rows.length > 0, `"${search}" has rows`)
+    const expected = db.select().from(questions).where(inArray(questions.id, rows.map((r) => r.id))).all()
+    t.same(rows, rows.map((r) => expected.find((e) => e.id === r.id)), 'every column, pub_date as a Date')
+    t.ok(rows.every((r) => r.pubDate instanceof Date))
+  }
 })
