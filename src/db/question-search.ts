@@ -28,9 +28,12 @@ export const dayNumber = (date: Date): number => Math.floor(date.getTime() / DAY
 /**
  * SQL testing that an index row's key lies in the days [from, until): both are UTC midnights (the date
  * filters start and end at midnight), so this is exactly `pub_date >= from and pub_date < until`. The
- * multiplication happens in SQLite, in 64-bit integers (keys pass 2^53 after the year 7700).
+ * multiplication happens in SQLite, in 64-bit integers (keys pass 2^53 after the year 7700). The cast
+ * matters: better-sqlite3 binds JS numbers as REAL, and FTS5 takes a rowid bound only when it is an
+ * INTEGER; given a REAL it reads the whole doclist and SQLite drops the rows outside afterwards (the
+ * count of "coffee" this year: 2.1 ms instead of 0.8).
  */
-export const KEY_IN_DAYS = 'rowid >= ? * 4294967296 and rowid < ? * 4294967296'
+export const KEY_IN_DAYS = 'rowid >= cast(? as integer) * 4294967296 and rowid < cast(? as integer) * 4294967296'
 
 /** The question id inside a key. */
 export const KEY_ID = 'rowid & 4294967295'
