@@ -13,7 +13,10 @@ export interface SearchIndex {
 
 const quoted = (text: string) => `"${text.replaceAll('"', '""')}"`
 
-/** Substring search, case-insensitive (Unicode case folding, as the trigram tokenizer does it). */
+/**
+ * Substring search, case-insensitive (Unicode case folding, as the trigram tokenizer does it). The search
+ * has no control characters (the route strips them: cleanSearch), so it never contains the separator.
+ */
 export function searchIndex (search: string): SearchIndex {
   const chars = [...search]
   if (chars.length >= 3) return { table: 'questions_search', phrase: quoted(search) }
