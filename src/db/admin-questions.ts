@@ -65,6 +65,9 @@ export function createAdminQuestionQueries (db: Db) {
     return stmt
   }
 
+  /** About how many entries a walk passes to reach the end of this page, if matches are spread evenly. */
+  const walkSteps = (total: number, offset: number) => (offset + PER_PAGE) * (statement('select count(*) from questions').get() as number) / total
+
   /**
    * One page, in order. Its ids come first, from an index alone: without a search, the sort column's
    * index; with one, either a walk of the sort column's index testing each entry (cheap while matches
@@ -81,7 +84,7 @@ export function createAdminQuestionQueries (db: Db) {
     if (index === undefined) {
       ids = `select id from questions ${inRange.map((c) => `where ${c}`).join('')}`
       params = rangeParams
-    } else if (likeAgreesWithIndex(search) && (offset + PER_PAGE) * (statement('select count(*) from questions').get() as number) / total <= WALK_STEPS_PER_MATCH * total) {
+    } else if (likeAgreesWithIndex(search) && walkSteps(total, offset) <= WALK_STEPS_PER_MATCH * total) {
       ids = `select id from questions indexed by ${SORT_INDEXES[query.sort]} where ${["question_text like ? escape '\\'", ...inRange].join(' and ')}`
       params = [likePattern(search), ...rangeParams]
     } else {
