@@ -65,8 +65,12 @@ export function createAdminQuestionQueries (db: Db) {
     return stmt
   }
 
-  /** About how many entries a walk passes to reach the end of this page, if matches are spread evenly. */
-  const walkSteps = (total: number, offset: number) => (offset + PER_PAGE) * (statement('select count(*) from questions').get() as number) / total
+  /**
+   * About how many entries a walk passes to reach the end of this page, if matches are spread evenly.
+   * The largest id stands in for the number of questions: it is read from the end of the table, where
+   * counting them walks a whole index (0.02–0.1 ms), and an estimate is all this needs.
+   */
+  const walkSteps = (total: number, offset: number) => (offset + PER_PAGE) * (statement('select max(id) from questions').get() as number) / total
 
   /**
    * One page, in order. Its ids come first, from an index alone: without a search, the sort column's
