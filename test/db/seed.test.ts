@@ -25,7 +25,10 @@ t.test('bulk seed for benchmarks: counts right, one vote per voter and question,
   t.equal(dupes.n, 0)
   const triggers = sql.prepare("select name from sqlite_master where type = 'trigger' and name like '%count%' order by name").pluck().all()
   t.same(triggers, ['choices_count_delete', 'choices_count_insert', 'votes_count_delete', 'votes_count_insert'], 'the count triggers are restored')
-  t.equal((sql.prepare("select count(*) as n from questions_fts where questions_fts match '\"favourite editor\"'").get() as { n: number }).n > 0, true, 'and the search index has the new questions')
+  const searchTriggers = sql.prepare("select name from sqlite_master where type = 'trigger' and name like 'questions_search%' order by name").pluck().all()
+  t.same(searchTriggers, ['questions_search_delete', 'questions_search_insert', 'questions_search_update_new', 'questions_search_update_old'], 'and the search index triggers')
+  t.equal(sql.prepare("select count(*) from questions_search_short where questions_search_short match '\"#\u00012\"'").pluck().get(), 12, 'the short index has them too (#2, #20…#29, #200)')
+  t.equal((sql.prepare("select count(*) as n from questions_search where questions_search match '\"favourite editor\"'").get() as { n: number }).n > 0, true, 'and the search index has the new questions')
   const q = sql.prepare('select id, vote_count from questions where id = 1').get() as { id: number, vote_count: number }
   sql.prepare('delete from votes where question_id = 1 and id = (select min(id) from votes where question_id = 1)').run()
   t.equal((sql.prepare('select vote_count from questions where id = 1').get() as { vote_count: number }).vote_count, q.vote_count - 1, 'and keep counting')

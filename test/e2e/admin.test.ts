@@ -56,3 +56,25 @@ t.test('add with choices, edit inline, search, delete with confirmation: no page
   t.equal(await page.evaluate(() => (window as unknown as { survivor?: number }).survivor), 7, 'window state survived')
   t.same(consoleErrors, [])
 })
+
+t.test('sort and page links replace the table in place (their target comes from the table)', async (t) => {
+  const { app, url } = await startLiveApp(t)
+  const browser = await launchChromium(t)
+  for (let i = 0; i < 60; i++) addQuestion(app, `Question ${String(i).padStart(2, '0')}?`, -1 - i, ['A'])
+  const page = await (await browser.newContext()).newPage()
+  await logIn(page, url, 'alice')
+  await page.goto(`${url}/admin/questions/`)
+  let loads = 0
+  page.on('load', () => { loads++ })
+
+  await page.getByRole('link', { name: 'Next ›' }).click()
+  await page.waitForURL(/\?page=2/)
+  await page.getByText('Page 2 of 2').waitFor()
+  t.equal(await page.locator('#questions-table tbody tr').count(), 10, 'the second page')
+  await page.getByRole('link', { name: 'Question text' }).click()
+  await page.waitForURL(/\?o=text/)
+  await page.getByText('Page 1 of 2').waitFor()
+  t.equal(await page.locator('#questions-table tbody tr th').first().innerText(), 'Question 00?', 'sorted by text')
+  t.equal(await page.locator('#questions-table').count(), 1, 'one table, not one inside another')
+  t.equal(loads, 0, 'no page load')
+})

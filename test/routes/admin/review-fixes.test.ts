@@ -58,6 +58,11 @@ t.test('a broad non-ASCII search counts and pages the same rows', async (t) => {
   const upper = await alice.get('/admin/questions/?q=%C3%89T%C3%89', hx)
   t.match(upper.body, '2600 questions', 'any case')
   t.equal(rowTitles(upper.body).length, 50)
+  for (const two of ['%C3%A9t', '%C3%89T', 'T%C3%89']) {
+    const res = await alice.get(`/admin/questions/?q=${two}&o=text&page=52`, hx)
+    t.match(res.body, '2600 questions', `two characters (${decodeURIComponent(two)}), any case`)
+    t.same(rowTitles(res.body), Array.from({ length: 50 }, (_, i) => `Été ${[...Array(2600).keys()].map(String).sort()[2550 + i]}`), 'the last page, sorted by text')
+  }
 })
 
 t.test('a question\'s delete page is a plain form; users past 50 are reachable', async (t) => {

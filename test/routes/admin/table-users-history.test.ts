@@ -37,6 +37,9 @@ t.test('search, date filter, sort and pages', async (t) => {
   t.match((await alice.get('/admin/questions/?q=%25', hx)).body, '0 questions', '% is literal, not a wildcard')
   t.match((await alice.get('/admin/questions/?q=OGS%200', hx)).body, '34 questions', 'the indexed search matches inside words, any case')
   t.match((await alice.get('/admin/questions/?q=%22dogs%20OR%20cats%22', hx)).body, '0 questions', 'search text is never read as query syntax')
+  t.match((await alice.get('/admin/questions/?q=OG', hx)).body, '40 questions', 'two characters: indexed too, any case')
+  t.match((await alice.get('/admin/questions/?q=D', hx)).body, '40 questions', 'one character')
+  t.match((await alice.get('/admin/questions/?q=%22', hx)).body, '0 questions', 'a lone quote is text too')
 
   const byText = await alice.get('/admin/questions/?o=text', hx)
   t.equal(rowTitles(byText.body)[0], 'Cats 001')
