@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Role } from '../../db/schema.ts'
+import type { Role, User } from '../../db/schema.ts'
 import { roleAtLeast } from '../../oidc/roles.ts'
 import { renewWithRefreshToken } from '../../oidc/renew-session.ts'
 
@@ -41,34 +41,44 @@ export default fp(async function authPlugin (app) {
     request.session.delete()
   }
 
-  app.addHook('onRequest', async (request) => {
+  // Callback style, so that the requests that need no renewal (nearly all) make no promise.
+  app.addHook('onRequest', (request, _reply, done) => {
     const sid = request.session.get('sid')
-    if (sid === undefined) return
+    if (sid === undefined) return done()
     const now = Date.now()
     const found = app.sessions.sessionUser(sid, now)
     if (found === undefined || !found.user.isActive) {
       request.session.delete()
-      return
+      return done()
     }
     const lastSeen = found.lastSeenAt.getTime()
-    if (now - lastSeen > idleMs) return endSession(request, sid)
+    if (now - lastSeen > idleMs) {
+      endSession(request, sid)
+      return done()
+    }
     if (now - lastSeen > TOUCH_EVERY_MS) app.sessions.touchSession(sid, now)
 
-    let user = found.user
-    if (found.renewAt.getTime() <= now) {
-      if (!found.hasRefreshToken) {
-        request.renewalDue = true
-      } else if (app.sessions.claimRenewal(sid, RENEW_RETRY_MS, now)) {
-        // One request renews (the claim is one UPDATE, so across processes too); the others go on
-        // with the session as it is, which is still within its absolute lifetime.
-        const result = await renewWithRefreshToken(app, request.log, sid, found)
-        if (result.outcome === 'ended') return endSession(request, sid)
-        if (result.outcome === 'renewed') user = result.user
-        if (result.outcome === 'redirect') request.renewalDue = true
-      }
+    const signIn = (user: User) => {
+      request.user = user
+      request.userSession = { id: sid }
+      done()
     }
-    request.user = user
-    request.userSession = { id: sid }
+    if (found.renewAt.getTime() > now) return signIn(found.user)
+    if (!found.hasRefreshToken) {
+      request.renewalDue = true
+      return signIn(found.user)
+    }
+    // One request renews (the claim is one UPDATE, so across processes too); the others go on with the
+    // session as it is, which is still within its absolute lifetime.
+    if (!app.sessions.claimRenewal(sid, RENEW_RETRY_MS, now)) return signIn(found.user)
+    renewWithRefreshToken(app, request.log, sid, found).then((result) => {
+      if (result.outcome === 'ended') {
+        endSession(request, sid)
+        return done()
+      }
+      if (result.outcome === 'redirect') request.renewalDue = true
+      signIn(result.outcome === 'renewed' ? result.user : found.user)
+    }, done)
   })
 
   // Without a refresh token the re-check is a prompt=none round trip through the provider, which only
