@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 export { freePort } from '../test/helpers/free-port.ts'
@@ -71,6 +71,16 @@ function descendants (pid: number): number[] {
 /** Peak resident memory (VmHWM) of a process, and of each of its descendants (cluster workers), in MB. */
 export function peakRssMb (pid: number): { total: number, largest: number } {
   return memoryMb(pid, 'VmHWM')
+}
+
+/**
+ * Starts a new peak: the kernel's VmHWM of the process and its descendants is set back to what they hold
+ * now (clear_refs 5), so the next peakRssMb is the peak of what ran since.
+ */
+export function resetPeakRss (pid: number): void {
+  for (const p of descendants(pid)) {
+    try { writeFileSync(`/proc/${p}/clear_refs`, '5') } catch { /* gone, or not allowed: the peak stays since start */ }
+  }
 }
 
 /** Resident memory right now (VmRSS) of a process and its descendants, in MB (one decimal). */

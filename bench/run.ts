@@ -8,7 +8,7 @@ import { openDatabase } from '../src/db/client.ts'
 import { seedBulk } from '../src/db/bulk-seed.ts'
 import { createQuestion } from '../src/db/seed.ts'
 import { signIn, type SignedIn } from './login.ts'
-import { freePort, peakRssMb, startProcess, type Running } from './processes.ts'
+import { freePort, peakRssMb, resetPeakRss, startProcess, type Running } from './processes.ts'
 import { checkVoteInvariant, measureServerTimes } from './checks.ts'
 import { productionEnv, startBenchProvider, voteRequests } from './setup.ts'
 
@@ -78,7 +78,9 @@ async function main () {
 
   const results: Record<string, unknown> = {}
   const scaling: Record<string, Record<string, number>> = {}
+  // Peak RSS of the app process while the vote load ran, and over the whole one-process run.
   let rss = { total: 0, largest: 0 }
+  let peakOverall = 0
   let invariant: Awaited<ReturnType<typeof checkVoteInvariant>> | undefined
   let serverTimes: Record<string, number> = {}
 
@@ -112,6 +114,9 @@ async function main () {
         const bytes = (await probe.arrayBuffer()).byteLength
         if (probe.status !== 200) throw new Error(`${endpoint.name} answered ${probe.status}`)
         const appRuns: Figure[] = []
+        const pid = app.child.pid ?? 0
+        peakOverall = Math.max(peakOverall, peakRssMb(pid).largest)
+        resetPeakRss(pid)
         const ceilingRuns: Figure[] = []
         const floorRuns: Figure[] = []
         // Alternate ceiling (and floor) and app runs so that machine noise falls on all of them.
@@ -130,9 +135,9 @@ async function main () {
         }
         if (concurrency === 1) results[endpoint.name] = figure
         scaling[endpoint.name] = { ...scaling[endpoint.name], [`rps_${concurrency}`]: a.rps }
-        log(`  ${endpoint.name.padEnd(44)} ${String(a.rps).padStart(6)} req/s  p50 ${a.p50} ms  p99 ${a.p99} ms  ceiling ${c.rps} req/s  ratio ${figure.ratio}${f === undefined ? '' : `  (signed-in floor ${f.rps} req/s = ${figure.floorRatio} of the ceiling; app/floor ${figure.ratioToFloor})`}  non-2xx ${a.non2xx}  peak RSS so far ${peakRssMb(app.child.pid ?? 0).largest} MB`)
+        log(`  ${endpoint.name.padEnd(44)} ${String(a.rps).padStart(6)} req/s  p50 ${a.p50} ms  p99 ${a.p99} ms  ceiling ${c.rps} req/s  ratio ${figure.ratio}${f === undefined ? '' : `  (signed-in floor ${f.rps} req/s = ${figure.floorRatio} of the ceiling; app/floor ${figure.ratioToFloor})`}  non-2xx ${a.non2xx}  peak RSS during it ${peakRssMb(pid).largest} MB`)
         if (endpoint.kind === 'vote') {
-          if (concurrency === 1) rss = peakRssMb(app.child.pid ?? 0)
+          if (concurrency === 1) rss = peakRssMb(pid)
           // Checked after each vote phase: one process, and two processes writing the same file.
           const check = checkVoteInvariant(databaseUrl, question.id, voters.map((v) => `bench-voter-${v.username.slice(5)}`))
           const shown = await fetch(`${appUrl}/polls/${question.id}/results/`, { headers: { cookie: staff.cookie, 'hx-request': 'true' } }).then((r) => r.text())
@@ -143,6 +148,7 @@ async function main () {
         }
       }
       if (concurrency === 1) serverTimes = await measureServerTimes(appUrl, admin.cookie, profile.samples)
+      if (concurrency === 1) peakOverall = Math.max(peakOverall, peakRssMb(app.child.pid ?? 0).largest)
     } finally {
       await app.stop()
     }
@@ -163,13 +169,13 @@ async function main () {
   }
   log('admin table, median server time per query (Server-Timing):')
   for (const [query, ms] of Object.entries(serverTimes)) log(`  ${query.padEnd(44)} ${ms.toFixed(2)} ms`)
-  log(`peak RSS under the vote load: ${rss.largest} MB (app process)`)
+  log(`peak RSS under the vote load: ${rss.largest} MB (app process); over the whole one-process run (sign-ins, every endpoint, the admin queries): ${peakOverall} MB`)
   log(`scaling 1 → 2 processes: ${JSON.stringify(scaling)}`)
   log(`vote invariant: ${JSON.stringify(invariant)}`)
   log(`targets: ${JSON.stringify(targets)}`)
   const ok = invariant !== undefined && invariant.violations.length === 0 && invariant.shownEqualsStored === true && serverErrors.length === 0
   if (serverErrors.length > 0) log(`5xx responses: ${serverErrors.join('; ')}`)
-  console.log(JSON.stringify({ bench: 'polls', profile: profile.name, connections: CONNECTIONS, seconds: profile.seconds, data: { questions: profile.questions, votes: profile.votes }, endpoints: results, scaling, serverTimesMs: serverTimes, peakRssMb: rss.largest, readyMs, invariant, serverErrors, targets, ok }))
+  console.log(JSON.stringify({ bench: 'polls', profile: profile.name, connections: CONNECTIONS, seconds: profile.seconds, data: { questions: profile.questions, votes: profile.votes }, endpoints: results, scaling, serverTimesMs: serverTimes, peakRssMb: rss.largest, peakRssOverallMb: peakOverall, readyMs, invariant, serverErrors, targets, ok }))
   rmSync(dir, { recursive: true, force: true })
   if (!ok) {
     log('bench FAILED: the invariant was violated or a request got a 5xx')
