@@ -1,5 +1,5 @@
 import t from 'tap'
-import { brotliDecompressSync, gunzipSync } from 'node:zlib'
+import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib'
 import { APP_URL, TestBrowser, addQuestion, buildTestApp } from '../helpers/app.ts'
 
 t.test('large answers are compressed for clients that accept it; small ones and other clients get plain bytes', async (t) => {
@@ -28,5 +28,18 @@ t.test('large answers are compressed for clients that accept it; small ones and 
   t.equal(small.statusCode, 200)
   t.equal(small.headers['content-encoding'], undefined, 'a page of a few kilobytes is not worth compressing')
   t.match(small.body, /Small page\?/)
+
+  // Request bodies are never inflated: a gzipped vote is not read as a vote.
+  const carol = new TestBrowser(app)
+  await carol.login('carol')
+  const token = await carol.csrfToken(`/polls/${q.id}/`)
+  const gzippedVote = await app.inject({
+    method: 'POST',
+    url: `/polls/${q.id}/vote/`,
+    headers: { cookie: carol.jar.header(new URL(APP_URL)), 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip', 'x-csrf-token': token, 'hx-request': 'true' },
+    payload: gzipSync(`choice=${q.choices[0]?.id}`)
+  })
+  t.ok(gzippedVote.statusCode >= 400 && gzippedVote.statusCode < 500, `refused with a 4xx (${gzippedVote.statusCode})`)
+  t.equal(app.db.$client.prepare('select count(*) from votes').pluck().get(), 0, 'no vote written')
   t.same(serverErrors, [])
 })

@@ -8,5 +8,7 @@ import compress from '@fastify/compress'
  * each one), so compressing them beside reflected input gives BREACH no constant secret to recover.
  */
 export default fp(async function compressPlugin (app) {
-  await app.register(compress, { global: true, threshold: 8 * 1024, encodings: ['br', 'gzip'] })
+  // Answers only: no browser sends compressed forms, so request bodies are not inflated (which would add
+  // a preParsing hook to every route, votes included, and a way to send a small body that grows).
+  await app.register(compress, { globalCompression: true, globalDecompression: false, threshold: 8 * 1024, encodings: ['br', 'gzip'] })
 }, { name: 'compress' })
