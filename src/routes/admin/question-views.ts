@@ -46,16 +46,14 @@ export function listUrl (query: QuestionListQuery, change: Partial<QuestionListQ
 
 /** What a table row shows (templates/partials/admin/question-row.eta), with the date formatted once. */
 export function rowView (question: Question, now = Date.now()) {
-  const iso = question.pubDate.toISOString()
   return {
     id: question.id,
     questionText: question.questionText,
     choiceCount: question.choiceCount,
     voteCount: question.voteCount,
     recently: wasPublishedRecently(question, now),
-    pubDateIso: iso,
-    // formatDateTime's minutes, as they read in the table.
-    pubDateShown: iso.slice(0, 16).replace('T', ' ')
+    pubDateIso: question.pubDate.toISOString(),
+    pubDateShown: formatDateTime(question.pubDate).replace('T', ' ')
   }
 }
 
