@@ -1,7 +1,7 @@
 import { and, eq, inArray, lte, sql } from 'drizzle-orm'
 import { randomBytes } from 'node:crypto'
 import type { Db } from './client.ts'
-import { sessions, users, type User } from './schema.ts'
+import { sessions, usedLogoutTokens, users, type User } from './schema.ts'
 
 /** What every request needs of its session; the tokens are read only when they are used. */
 export interface SessionUser {
@@ -9,6 +9,8 @@ export interface SessionUser {
   hasRefreshToken: boolean
   renewAt: Date
   lastSeenAt: Date
+  /** When the provider last confirmed the sign-in (login or renewal). */
+  checkedAt: Date
 }
 
 export interface SessionTokens {
@@ -28,7 +30,7 @@ export interface NewSession {
 
 interface SessionUserRow {
   id: number, sub: string, username: string, email: string, firstName: string, lastName: string, role: User['role'],
-  isActive: number, lastLogin: number | null, dateJoined: number, hasRefreshToken: number, renewAt: number, lastSeenAt: number
+  isActive: number, lastLogin: number | null, dateJoined: number, hasRefreshToken: number, renewAt: number, lastSeenAt: number, checkedAt: number
 }
 
 export function createSessionQueries (db: Db) {
@@ -37,7 +39,8 @@ export function createSessionQueries (db: Db) {
   const lookupStmt = db.$client.prepare<[string, number], SessionUserRow>(`
     select u.id, u.sub, u.username, u.email, u.first_name as firstName, u.last_name as lastName, u.role,
       u.is_active as isActive, u.last_login as lastLogin, u.date_joined as dateJoined,
-      s.refresh_token is not null as hasRefreshToken, s.renew_at as renewAt, s.last_seen_at as lastSeenAt
+      s.refresh_token is not null as hasRefreshToken, s.renew_at as renewAt, s.last_seen_at as lastSeenAt,
+      s.checked_at as checkedAt
     from sessions s join users u on u.id = s.user_id
     where s.id = ? and s.expires_at > ?`)
   const tokensStmt = db.select({ idToken: sessions.idToken, refreshToken: sessions.refreshToken }).from(sessions)
@@ -60,7 +63,8 @@ export function createSessionQueries (db: Db) {
           createdAt: new Date(at),
           expiresAt: new Date(at + fields.lifetimeMs),
           renewAt: new Date(at + fields.renewAfterMs),
-          lastSeenAt: new Date(at)
+          lastSeenAt: new Date(at),
+          checkedAt: new Date(at)
         }).run()
       })
       return id
@@ -85,7 +89,8 @@ export function createSessionQueries (db: Db) {
         },
         hasRefreshToken: row.hasRefreshToken === 1,
         renewAt: new Date(row.renewAt),
-        lastSeenAt: new Date(row.lastSeenAt)
+        lastSeenAt: new Date(row.lastSeenAt),
+        checkedAt: new Date(row.checkedAt)
       }
     },
 
@@ -109,7 +114,7 @@ export function createSessionQueries (db: Db) {
     },
 
     recordRenewal (id: string, fields: { idToken: string, refreshToken: string | null, renewAfterMs: number }, at = Date.now()): void {
-      db.update(sessions).set({ idToken: fields.idToken, refreshToken: fields.refreshToken, renewAt: new Date(at + fields.renewAfterMs) })
+      db.update(sessions).set({ idToken: fields.idToken, refreshToken: fields.refreshToken, renewAt: new Date(at + fields.renewAfterMs), checkedAt: new Date(at) })
         .where(eq(sessions.id, id)).run()
     },
 

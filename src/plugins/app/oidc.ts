@@ -22,7 +22,7 @@ declare module 'fastify' {
        * The authorization URL for a new login to `next` (state, nonce and PKCE kept in the session);
        * `silent` re-checks an existing sign-in with prompt=none.
        */
-      startLogin: (request: FastifyRequest, next: unknown, options?: { silent?: boolean }) => Promise<string>
+      startLogin: (request: FastifyRequest, next: unknown, options?: { silent?: boolean, resubmit?: boolean }) => Promise<string>
       /** Single use: the pending login matching `state` leaves the session. */
       takePendingLogin: (request: FastifyRequest, state: string | undefined) => PendingLogin | undefined
     }
@@ -62,7 +62,7 @@ export default fp(async function oidcPlugin (app, opts: OidcOptions) {
     provider,
     clientId,
     tokenBox: createTokenBox(app.config.sessionKeys),
-    async startLogin (request, next, { silent = false } = {}) {
+    async startLogin (request, next, { silent = false, resubmit = false } = {}) {
       const connected = await provider.connected()
       const pending: PendingLogin = {
         state: randomBytes(16).toString('base64url'),
@@ -70,7 +70,8 @@ export default fp(async function oidcPlugin (app, opts: OidcOptions) {
         codeVerifier: randomBytes(32).toString('base64url'),
         next: safeNextPath(next),
         createdAt: Date.now(),
-        ...(silent ? { silent } : {})
+        ...(silent ? { silent } : {}),
+        ...(resubmit ? { resubmit } : {})
       }
       request.session.set('pending', [...livePending(request), pending].slice(-MAX_PENDING))
       return connected.authorizationUrl({

@@ -21,10 +21,10 @@ const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // Session renewal without a refresh token: re-check the sign-in silently, then back to `next`.
   app.get('/refresh/', {
     config: { rateLimit: app.loginRateLimit },
-    schema: { querystring: NextQuery }
+    schema: { querystring: Type.Object({ ...NextQuery.properties, resubmit: Type.Optional(Type.Literal('1')) }) }
   }, async (request, reply) => {
-    const silent = request.user !== null
-    return reply.redirect(await app.oidc.startLogin(request, request.query.next, { silent }), 302)
+    const options = { silent: request.user !== null, resubmit: request.query.resubmit === '1' }
+    return reply.redirect(await app.oidc.startLogin(request, request.query.next, options), 302)
   })
 
   app.get('/callback/', {
@@ -47,7 +47,7 @@ const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
       endSession(request)
       if (pending?.silent === true && SIGN_IN_NEEDED.has(error)) {
         // The provider's sign-in is gone: log in again, and come back to the same page.
-        return reply.redirect(await app.oidc.startLogin(request, pending.next), 302)
+        return reply.redirect(await app.oidc.startLogin(request, pending.next, { resubmit: pending.resubmit }), 302)
       }
       const status = error === 'access_denied' ? 403 : 400
       return reply.code(status).render('pages/login-error', null, {
@@ -71,7 +71,8 @@ const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
         lifetimeMs: app.config.sessionLifetimeMs,
         renewAfterMs: app.config.oidc.renewAfterMs
       }))
-      if (!login.silent) reply.flash(`Hello ${login.user.username}, you are now signed in.`)
+      if (login.resubmit) reply.flash('Your sign-in has been checked again. Please send the form again: it was not saved.')
+      else if (!login.silent) reply.flash(`Hello ${login.user.username}, you are now signed in.`)
       request.log.info({ userId: login.user.id, role: login.user.role, renewal: login.silent }, 'login')
       return reply.redirect(login.next, 302)
     } catch (err) {
