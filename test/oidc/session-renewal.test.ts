@@ -246,3 +246,17 @@ t.test('idle timeout and absolute lifetime end the session', async (t) => {
   t.match((await carol.get('/user')).body, /You are not signed in/, 'past the absolute lifetime')
   t.same(serverErrors, [])
 })
+
+t.test('a link from another site to the re-check cannot end a session that is not due', async (t) => {
+  const provider = await startTestProvider(t, { refreshTokens: false })
+  const { app, serverErrors } = await buildTestApp(t, { provider })
+  const carol = new TestBrowser(app)
+  await carol.login('carol')
+  carol.jar.clear(provider.issuer) // the provider's sign-in is gone: a prompt=none would answer login_required
+  const crossSite = { 'sec-fetch-site': 'cross-site', referer: 'https://evil.example/' }
+  const landed = await carol.follow(await carol.get('/oidc/refresh/?next=%2Fuser', crossSite))
+  t.equal(landed.url, `${APP_URL}/user`, 'straight to next: nothing to re-check')
+  t.match(landed.body, /<dd>carol<\/dd>/, 'still signed in')
+  t.equal(sessionRows(app).length, 1, 'the session is still there')
+  t.same(serverErrors, [])
+})

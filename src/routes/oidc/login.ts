@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { completeLogin, LoginFailure } from '../../oidc/complete-login.ts'
 import { loginUrl } from '../../plugins/app/auth.ts'
+import { safeNextPath } from '../../oidc/safe-next.ts'
 
 const NextQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 2000 })) })
 // Answers to prompt=none meaning "the provider's sign-in is gone or needs the person" (OIDC Core 3.1.2.6).
@@ -19,10 +20,13 @@ const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   // Session renewal without a refresh token: re-check the sign-in silently, then back to `next`.
+  // Only a sign-in that is due is re-checked, so a link from another site cannot end one (a prompt=none
+  // answered login_required ends the session); a due one would be re-checked at its next page anyway.
   app.get('/refresh/', {
     config: { rateLimit: app.loginRateLimit },
     schema: { querystring: Type.Object({ ...NextQuery.properties, resubmit: Type.Optional(Type.Literal('1')) }) }
   }, async (request, reply) => {
+    if (request.user !== null && !request.renewalDue) return reply.redirect(safeNextPath(request.query.next), 302)
     const options = { silent: request.user !== null, resubmit: request.query.resubmit === '1' }
     return reply.redirect(await app.oidc.startLogin(request, request.query.next, options), 302)
   })
