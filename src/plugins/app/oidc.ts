@@ -23,6 +23,8 @@ declare module 'fastify' {
        * `silent` re-checks an existing sign-in with prompt=none.
        */
       startLogin: (request: FastifyRequest, next: unknown, options?: { silent?: boolean, resubmit?: boolean }) => Promise<string>
+      /** True when this browser's session holds a live pending login for `state`. */
+      hasPendingLogin: (request: FastifyRequest, state: unknown) => boolean
       /** Single use: the pending login matching `state` leaves the session. */
       takePendingLogin: (request: FastifyRequest, state: string | undefined) => PendingLogin | undefined
     }
@@ -80,6 +82,9 @@ export default fp(async function oidcPlugin (app, opts: OidcOptions) {
         codeChallenge: createHash('sha256').update(pending.codeVerifier).digest('base64url'),
         prompt: silent ? 'none' : undefined
       })
+    },
+    hasPendingLogin (request, state) {
+      return typeof state === 'string' && livePending(request).some((p) => p.state === state)
     },
     takePendingLogin (request, state) {
       const all = livePending(request)

@@ -32,7 +32,7 @@ const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/callback/', {
-    config: { rateLimit: app.loginRateLimit },
+    config: { rateLimit: app.callbackRateLimit },
     schema: {
       querystring: Type.Object({
         code: Type.Optional(Type.String({ maxLength: 4096 })),
