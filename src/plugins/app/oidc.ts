@@ -7,8 +7,11 @@ import { safeNextPath } from '../../oidc/safe-next.ts'
 import type { PendingLogin } from '../../types.ts'
 import { createTokenBox, type TokenBox } from '../../oidc/token-box.ts'
 
-// Parallel tabs may each start a login; keep a few pending ones, drop the oldest and stale ones.
+// Parallel tabs may each start a login; keep a few pending ones, drop the oldest and stale ones. They
+// live in the session cookie, which browsers drop past 4096 bytes: the pending logins get a byte budget
+// (sealing and encoding add about half, the rest of the session and the cookie's attributes fit beside).
 const MAX_PENDING = 5
+const PENDING_BUDGET_BYTES = 1600
 const PENDING_TTL_MS = 10 * 60 * 1000
 
 declare module 'fastify' {
@@ -75,7 +78,9 @@ export default fp(async function oidcPlugin (app, opts: OidcOptions) {
         ...(silent ? { silent } : {}),
         ...(resubmit ? { resubmit } : {})
       }
-      request.session.set('pending', [...livePending(request), pending].slice(-MAX_PENDING))
+      const kept = [...livePending(request), pending].slice(-MAX_PENDING)
+      while (kept.length > 1 && Buffer.byteLength(JSON.stringify(kept)) > PENDING_BUDGET_BYTES) kept.shift()
+      request.session.set('pending', kept)
       return connected.authorizationUrl({
         state: pending.state,
         nonce: pending.nonce,

@@ -5,7 +5,8 @@ import { completeLogin, LoginFailure } from '../../oidc/complete-login.ts'
 import { loginUrl } from '../../plugins/app/auth.ts'
 import { safeNextPath } from '../../oidc/safe-next.ts'
 
-const NextQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 2000 })) })
+// An over-long next is not an error: it falls back to / (safeNextPath); the bound only caps the work.
+const NextQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 8192 })) })
 // Answers to prompt=none meaning "the provider's sign-in is gone or needs the person" (OIDC Core 3.1.2.6).
 const SIGN_IN_NEEDED = new Set(['login_required', 'interaction_required', 'consent_required', 'account_selection_required'])
 // A replayed or unknown callback restarts the login once in this window; a second one shows a page.
