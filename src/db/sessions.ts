@@ -129,13 +129,25 @@ export function createSessionQueries (db: Db) {
 
     /**
      * Back-channel logout: the sessions of one provider session (`sid`), or all of one subject's
-     * sessions (`sub` alone); with both, only that subject's sessions of that provider session.
+     * sessions (`sub` alone); with both, only that subject's sessions of that provider session. Only
+     * sessions started by `startedBy` end: a logout token says nothing about sign-ins after it.
      */
-    endProviderSessions ({ sid, sub }: { sid?: string, sub?: string }): number {
+    endProviderSessions ({ sid, sub, startedBy }: { sid?: string, sub?: string, startedBy: Date }): number {
       const ofSubject = sub === undefined ? undefined : inArray(sessions.userId, db.select({ id: users.id }).from(users).where(eq(users.sub, sub)))
       if (sid === undefined && ofSubject === undefined) return 0
-      const where = and(sid === undefined ? undefined : eq(sessions.providerSid, sid), ofSubject)
+      const where = and(sid === undefined ? undefined : eq(sessions.providerSid, sid), ofSubject, lte(sessions.createdAt, startedBy))
       return db.delete(sessions).where(where).run().changes
+    },
+
+    /**
+     * Remembers a logout token's jti until `expiresAt`: true the first time, false for a replay, in
+     * every process (one INSERT on the shared table decides). Expired entries are swept on the way.
+     */
+    useLogoutToken (jti: string, expiresAt: Date, at = Date.now()): boolean {
+      return db.transaction((tx) => {
+        tx.delete(usedLogoutTokens).where(lte(usedLogoutTokens.expiresAt, new Date(at))).run()
+        return tx.insert(usedLogoutTokens).values({ jti, expiresAt }).onConflictDoNothing().run().changes === 1
+      })
     }
   }
 }

@@ -43,6 +43,11 @@ export interface HostileProvider {
   replayedCodes: string[]
   /** Publishes `keys` in the JWKS and signs with the first. */
   useKeys: (...kids: string[]) => Promise<void>
+  /**
+   * A back-channel logout token for the signed-in subject, signed with the current key: fresh jti,
+   * iat now, exp in 2 minutes, typ logout+jwt; `claims` and `header` change it (undefined removes).
+   */
+  logoutToken: (claims?: Record<string, unknown>, header?: Record<string, unknown>) => Promise<string>
   close: () => Promise<void>
 }
 
@@ -67,6 +72,17 @@ export async function startHostileProvider (t: { teardown: (fn: () => unknown) =
     async useKeys (...kids) {
       for (const kid of kids) if (!keys.has(kid)) keys.set(kid, await newKey(kid))
       published = kids.map((kid) => keys.get(kid) as Key)
+    },
+    async logoutToken (claims = {}, header = {}) {
+      const now = Math.floor(Date.now() / 1000)
+      const current = published[0] as Key
+      const payload: Record<string, unknown> = {
+        iss: issuer, aud: CLIENT.clientId, sub, iat: now, exp: now + 120, jti: randomBytes(12).toString('base64url'),
+        events: { 'http://schemas.openid.net/event/backchannel-logout': {} }, ...claims
+      }
+      const protectedHeader: Record<string, unknown> = { alg: 'RS256', kid: current.kid, typ: 'logout+jwt', ...header }
+      for (const bag of [payload, protectedHeader]) for (const [name, value] of Object.entries(bag)) if (value === undefined) delete bag[name]
+      return new SignJWT(payload).setProtectedHeader(protectedHeader as { alg: string }).sign(current.privateKey)
     },
     close: async () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections() })
   }
