@@ -131,6 +131,13 @@ export async function startHostileProvider (t: { teardown: (fn: () => unknown) =
     if (url.pathname === '/token' && req.method === 'POST') {
       hits.token = (hits.token ?? 0) + 1
       const form = new URLSearchParams(await readBody(req))
+      if (form.get('grant_type') === 'refresh_token') {
+        // Renewal: new access and refresh tokens, no new ID token (OIDC Core 12.2 allows that), so the
+        // subject is confirmed by userinfo alone.
+        if (!(form.get('refresh_token') ?? '').startsWith('rt-')) return json(res, 400, { error: 'invalid_grant' })
+        const next = randomBytes(16).toString('base64url')
+        return json(res, 200, { access_token: `at-${next}`, token_type: 'Bearer', expires_in: 300, refresh_token: `rt-${next}` })
+      }
       const code = form.get('code') ?? ''
       const grant = codes.get(code)
       if (grant === undefined) return json(res, 400, { error: 'invalid_grant' })
@@ -141,7 +148,7 @@ export async function startHostileProvider (t: { teardown: (fn: () => unknown) =
       grant.used = true
       const verifier = form.get('code_verifier') ?? ''
       if (createHash('sha256').update(verifier).digest('base64url') !== grant.challenge) return json(res, 400, { error: 'invalid_grant', error_description: 'PKCE' })
-      return json(res, 200, { access_token: `at-${code}`, token_type: 'Bearer', expires_in: 300, id_token: await idToken(grant.nonce) })
+      return json(res, 200, { access_token: `at-${code}`, token_type: 'Bearer', expires_in: 300, refresh_token: `rt-${code}`, id_token: await idToken(grant.nonce) })
     }
     if (url.pathname === '/userinfo') {
       hits.userinfo = (hits.userinfo ?? 0) + 1
