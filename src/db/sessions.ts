@@ -15,7 +15,7 @@ export interface SessionUser {
 
 export interface SessionTokens {
   idToken: string
-  /** Sealed (src/oidc/token-box.ts); null when the provider gave no refresh token. */
+  /** Sealed (src/sign-in/token-box.ts); null when the provider gave no refresh token. */
   refreshToken: string | null
 }
 

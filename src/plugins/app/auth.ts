@@ -1,8 +1,9 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Role, User } from '../../db/schema.ts'
-import { roleAtLeast } from '../../oidc/roles.ts'
-import { renewWithRefreshToken } from '../../oidc/renew-session.ts'
+import { roleAtLeast } from '../../sign-in/claims.ts'
+import { renewWithRefreshToken } from '../../sign-in/renew.ts'
+import { endSignIn } from '../../sign-in/end.ts'
 
 export function loginUrl (next: string): string {
   return `/oidc/authenticate/?next=${encodeURIComponent(next)}`
@@ -49,11 +50,6 @@ export default fp(async function authPlugin (app) {
   app.decorateRequest('userSession', null)
   app.decorateRequest('renewalDue', false)
 
-  function endSession (request: FastifyRequest, sid: string) {
-    app.sessions.endSession(sid)
-    request.session.delete()
-  }
-
   const renewAfterMs = app.config.oidc.renewAfterMs
 
   // Callback style, so that the requests that need no renewal (nearly all) make no promise.
@@ -62,13 +58,11 @@ export default fp(async function authPlugin (app) {
     if (sid === undefined) return done()
     const now = Date.now()
     const found = app.sessions.sessionUser(sid, now)
-    if (found === undefined || !found.user.isActive) {
-      request.session.delete()
-      return done()
-    }
-    const lastSeen = found.lastSeenAt.getTime()
-    if (now - lastSeen > idleMs) {
-      endSession(request, sid)
+    // The session row is the sign-in: gone, deactivated or idle too long, it ends here.
+    request.userSession = { id: sid }
+    const lastSeen = found?.lastSeenAt.getTime() ?? 0
+    if (found === undefined || !found.user.isActive || now - lastSeen > idleMs) {
+      endSignIn(app.sessions, request)
       return done()
     }
     // A state change (and the re-check route itself) holds to the grace; a read is served until the
@@ -78,7 +72,6 @@ export default fp(async function authPlugin (app) {
 
     const signIn = (user: User, recheckFirst: boolean) => {
       request.user = user
-      request.userSession = { id: sid }
       request.renewalDue = recheckFirst
       // A request sent to the re-check is not activity: it must not keep an unconfirmed sign-in alive.
       if (!recheckFirst && now - lastSeen > TOUCH_EVERY_MS) app.sessions.touchSession(sid, now)
@@ -89,9 +82,9 @@ export default fp(async function authPlugin (app) {
     // One request renews (the claim is one UPDATE, so across processes too); the others go on with the
     // session as it is, within the grace.
     if (!app.sessions.claimRenewal(sid, RENEW_RETRY_MS, now)) return signIn(found.user, pastGrace)
-    renewWithRefreshToken(app, request.log, sid, found).then((result) => {
+    renewWithRefreshToken(app.signIn, request.log, sid, found).then((result) => {
       if (result.outcome === 'ended') {
-        endSession(request, sid)
+        endSignIn(app.sessions, request)
         return done()
       }
       if (result.outcome === 'renewed') return signIn(result.user, false)
@@ -143,7 +136,7 @@ export default fp(async function authPlugin (app) {
       }
     }
   })
-}, { name: 'auth', dependencies: ['db', 'session'] })
+}, { name: 'auth', dependencies: ['db', 'session', 'sign-in'] })
 
 /** The page the browser shows: htmx says so in HX-Current-URL; a plain form post in its Referer. */
 function currentPagePath (request: FastifyRequest): string | undefined {

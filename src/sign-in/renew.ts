@@ -1,0 +1,72 @@
+import * as client from 'openid-client'
+import type { FastifyBaseLogger } from 'fastify'
+import type { User } from '../db/schema.ts'
+import type { SessionQueries, SessionUser } from '../db/sessions.ts'
+import type { UserQueries } from '../db/users.ts'
+import { mapRolesFromClaims, profileFromClaims } from './claims.ts'
+import { failureKind, type ProviderClient } from './provider.ts'
+import type { TokenBox } from './token-box.ts'
+
+/**
+ * - renewed: the provider confirmed the sign-in; roles and profile re-read.
+ * - ended: the provider no longer stands behind it (refresh refused, roles gone, another subject).
+ * - kept: the provider could not be asked (down, slow); the session goes on within the grace and
+ *   its absolute lifetime, and the renewal is tried again later, so an outage never signs everyone out.
+ * - redirect: no usable refresh token; the browser re-checks with prompt=none instead.
+ */
+export type RenewalResult =
+  | { outcome: 'renewed', user: User }
+  | { outcome: 'ended' | 'kept' | 'redirect' }
+
+export interface RenewDeps {
+  provider: ProviderClient
+  users: UserQueries
+  sessions: SessionQueries
+  tokenBox: TokenBox
+  settings: { projectId: string, renewAfterMs: number }
+}
+
+/**
+ * Step 3, renew (in the background, when a refresh token is kept): openid-client's refresh_token grant,
+ * then userinfo, which must name the same subject; a new ID token, when one comes, must too (OIDC Core
+ * 12.2). The roles are read again. Without a usable refresh token the re-check is a prompt=none login
+ * instead (step 1 with `silent`).
+ */
+export async function renewWithRefreshToken (deps: RenewDeps, log: FastifyBaseLogger, sessionId: string, session: SessionUser): Promise<RenewalResult> {
+  const stored = deps.sessions.sessionTokens(sessionId)
+  if (stored === undefined) return { outcome: 'ended' }
+  const refreshToken = stored.refreshToken === null ? undefined : deps.tokenBox.open(stored.refreshToken)
+  if (refreshToken === undefined) return { outcome: 'redirect' }
+  const { sub, id: userId } = session.user
+  try {
+    const provider = await deps.provider.connected()
+    const tokens = await client.refreshTokenGrant(provider.config, refreshToken)
+    const idClaims = tokens.id_token === undefined ? {} : await provider.tokens.verifyIdToken(tokens.id_token, { sameSubjectAs: sub })
+    const userinfo = await client.fetchUserInfo(provider.config, tokens.access_token, sub)
+    const role = mapRolesFromClaims([userinfo, idClaims], deps.settings.projectId)
+    if (role === undefined) {
+      deps.sessions.endUserSessions(userId)
+      log.info({ userId }, 'session renewal: no role left at the provider; sessions ended')
+      return { outcome: 'ended' }
+    }
+    const user = deps.users.refreshProfile(profileFromClaims({ ...idClaims, ...userinfo }, sub, role))
+    if (user === undefined || !user.isActive) return { outcome: 'ended' }
+    deps.sessions.recordRenewal(sessionId, {
+      idToken: tokens.id_token ?? stored.idToken,
+      // Providers that rotate refresh tokens send a new one; the others keep the old one valid.
+      refreshToken: deps.tokenBox.seal(tokens.refresh_token ?? refreshToken),
+      renewAfterMs: deps.settings.renewAfterMs
+    })
+    log.info({ userId, role }, 'session renewed')
+    return { outcome: 'renewed', user }
+  } catch (err) {
+    const kind = failureKind(err)
+    const reason = (err as Error).message
+    if (kind === 'unreachable') {
+      log.warn({ userId, reason }, 'session renewal: provider unreachable; kept for now')
+      return { outcome: 'kept' }
+    }
+    log.info({ userId, reason }, kind === 'refused' ? 'session renewal refused by the provider; session ended' : 'session renewal: the answer failed a check; session ended')
+    return { outcome: 'ended' }
+  }
+}
