@@ -73,6 +73,14 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
     trustProxy: config.trustProxy,
     logController: new AccessLog(),
     bodyLimit: 64 * 1024,
+    // A client that trickles a request in is cut off (408) once the request is not whole in time; Node
+    // looks at open connections every connectionsCheckingInterval. Headers get the shorter bound.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: Math.min(10_000, config.requestTimeoutMs),
+      connectionsCheckingInterval: 1000
+    },
     routerOptions: { ignoreTrailingSlash: true },
     // A request id on every log line and in the x-request-id response header; a proxy's id is kept
     // when it looks like one (so logs on both sides line up), otherwise a fresh one is made.
@@ -84,6 +92,9 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorate('config', config)
+  // Past the cap, new connections are closed at once: the process keeps file descriptors for the
+  // database and for the connections it is already serving.
+  app.server.maxConnections = config.maxConnections
   // Server time per response, for browsers' dev tools and for `npm run bench` (which reads it).
   // While closing, answers in flight still go out, each telling the client to drop the connection:
   // a keep-alive connection reused for the next request would otherwise hold the close open.
