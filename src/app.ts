@@ -115,6 +115,9 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
   await app.register(staticPlugin, { publicDir: join(root, 'public') })
 
   await app.register(async function pages (site) {
+    // Pages take web forms only: Fastify's default JSON and text parsers would let a script send what
+    // no form can (such as lone UTF-16 surrogates, which JSON escapes allow); other types get a 415.
+    site.removeAllContentTypeParsers()
     await site.register(formbody, { bodyLimit: 16 * 1024 })
     await site.register(sessionPlugin)
     await site.register(authPlugin)
