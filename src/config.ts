@@ -142,7 +142,7 @@ export function parseConfig (env: Env): AppConfig {
     problems.push(`TRUST_PROXY must be false, true or a comma-separated list of proxy addresses/CIDRs such as 127.0.0.1,10.0.0.0/8 (got "${trustProxyRaw}")`)
   }
   const rateLimits = {
-    loginsPerMinute: parseInteger(value('RATE_LIMIT_LOGINS_PER_MINUTE') ?? '30', 'RATE_LIMIT_LOGINS_PER_MINUTE', 1, 1_000_000, problems),
+    loginsPerMinute: parseInteger(value('RATE_LIMIT_LOGINS_PER_MINUTE') ?? '600', 'RATE_LIMIT_LOGINS_PER_MINUTE', 1, 1_000_000, problems),
     votesPerMinute: parseInteger(value('RATE_LIMIT_VOTES_PER_MINUTE') ?? '60', 'RATE_LIMIT_VOTES_PER_MINUTE', 1, 1_000_000, problems)
   }
   const requestTimeoutMs = parseInteger(value('REQUEST_TIMEOUT_MS') ?? '30000', 'REQUEST_TIMEOUT_MS', 1000, 300_000, problems)

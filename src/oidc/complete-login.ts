@@ -23,6 +23,7 @@ export interface CompletedLogin {
   providerSid?: string
   refreshToken?: string
   silent: boolean
+  resubmit: boolean
 }
 
 /** The account fields the provider's claims give, as stored at login and at each renewal. */
@@ -113,6 +114,7 @@ export async function completeLogin (app: FastifyInstance, request: FastifyReque
     next: pending.next,
     providerSid: typeof idClaims.sid === 'string' && idClaims.sid !== '' ? idClaims.sid : undefined,
     refreshToken: tokens.refreshToken,
-    silent: pending.silent === true
+    silent: pending.silent === true,
+    resubmit: pending.resubmit === true
   }
 }
