@@ -59,7 +59,9 @@ export function profileFromClaims (claims: Record<string, unknown>, sub: string,
 function claimString (claims: Record<string, unknown>, ...names: string[]): string {
   for (const name of names) {
     const v = claims[name]
-    if (typeof v === 'string' && v.trim() !== '') return v.trim().slice(0, 200)
+    // Claims are JSON, which can carry lone surrogates; and cutting at 200 UTF-16 units can split a
+    // pair. Either would be stored as invalid UTF-8, so what is kept is made well-formed.
+    if (typeof v === 'string' && v.trim() !== '') return v.trim().slice(0, 200).toWellFormed()
   }
   return ''
 }
