@@ -14,7 +14,7 @@ import type { TokenBox } from './token-box.ts'
  *   its absolute lifetime, and the renewal is tried again later, so an outage never signs everyone out.
  * - redirect: no usable refresh token; the browser re-checks with prompt=none instead.
  */
-export type RenewalResult =
+type RenewalResult =
   | { outcome: 'renewed', user: User }
   | { outcome: 'ended' | 'kept' | 'redirect' }
 
@@ -26,13 +26,46 @@ export interface RenewDeps {
   settings: { projectId: string, renewAfterMs: number }
 }
 
+// A renewal that could not reach the provider is tried again after this long.
+const RENEW_RETRY_MS = 60_000
 /**
- * Step 3, renew (in the background, when a refresh token is kept): openid-client's refresh_token grant,
+ * While the provider cannot be reached, a sign-in past its re-check may still change things for this
+ * long, so an outage does not lock everyone out at once; after it only reads are served until the
+ * provider confirms the sign-in again. Without a refresh token there is no grace: the re-check is a
+ * redirect, which every state change goes through first.
+ */
+export const OUTAGE_GRACE_MS = 5 * 60_000
+
+/** What a request on a live session may be served as: `recheckFirst` sends it through the re-check. */
+export type RenewalCheck = { outcome: 'ended' } | { outcome: 'signed-in', user: User, recheckFirst: boolean }
+
+/**
+ * Step 3, renew, as every signed-in request sees it: nothing to do until the sign-in is due (no promise
+ * then, for nearly every request); then one request renews with the refresh token (the claim is one
+ * UPDATE, so across processes too) while the others go on within the grace; without a usable refresh
+ * token the request goes through the prompt=none re-check first. `strict`: the request changes state
+ * (or is the re-check), so the outage grace is all it gets.
+ */
+export function checkRenewal (deps: RenewDeps, log: FastifyBaseLogger, sessionId: string, session: SessionUser, strict: boolean, now = Date.now()): RenewalCheck | Promise<RenewalCheck> {
+  const pastGrace = strict && now > session.checkedAt.getTime() + deps.settings.renewAfterMs + OUTAGE_GRACE_MS
+  const asIs = (recheckFirst: boolean): RenewalCheck => ({ outcome: 'signed-in', user: session.user, recheckFirst })
+  if (session.renewAt.getTime() > now) return asIs(pastGrace)
+  if (!session.hasRefreshToken) return asIs(true)
+  if (!deps.sessions.claimRenewal(sessionId, RENEW_RETRY_MS, now)) return asIs(pastGrace)
+  return renewWithRefreshToken(deps, log, sessionId, session).then((result): RenewalCheck => {
+    if (result.outcome === 'ended') return { outcome: 'ended' }
+    if (result.outcome === 'renewed') return { outcome: 'signed-in', user: result.user, recheckFirst: false }
+    return asIs(result.outcome === 'redirect' || pastGrace)
+  })
+}
+
+/**
+ * The renewal itself (in the background, when a refresh token is kept): openid-client's refresh_token grant,
  * then userinfo, which must name the same subject; a new ID token, when one comes, must too (OIDC Core
  * 12.2). The roles are read again. Without a usable refresh token the re-check is a prompt=none login
  * instead (step 1 with `silent`).
  */
-export async function renewWithRefreshToken (deps: RenewDeps, log: FastifyBaseLogger, sessionId: string, session: SessionUser): Promise<RenewalResult> {
+async function renewWithRefreshToken (deps: RenewDeps, log: FastifyBaseLogger, sessionId: string, session: SessionUser): Promise<RenewalResult> {
   const stored = deps.sessions.sessionTokens(sessionId)
   if (stored === undefined) return { outcome: 'ended' }
   const refreshToken = stored.refreshToken === null ? undefined : deps.tokenBox.open(stored.refreshToken)

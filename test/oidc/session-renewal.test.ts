@@ -1,5 +1,5 @@
 import t from 'tap'
-import { OUTAGE_GRACE_MS } from '../../src/plugins/app/auth.ts'
+import { OUTAGE_GRACE_MS } from '../../src/sign-in/renew.ts'
 import type { FastifyInstance } from 'fastify'
 import { APP_URL, TestBrowser, addQuestion, buildTestApp, startTestProvider } from '../helpers/app.ts'
 

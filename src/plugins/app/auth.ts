@@ -1,8 +1,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Role, User } from '../../db/schema.ts'
+import type { Role } from '../../db/schema.ts'
 import { roleAtLeast } from '../../sign-in/claims.ts'
-import { renewWithRefreshToken } from '../../sign-in/renew.ts'
+import { checkRenewal, type RenewalCheck } from '../../sign-in/renew.ts'
 import { endSignIn } from '../../sign-in/end.ts'
 
 export function loginUrl (next: string): string {
@@ -17,15 +17,6 @@ export function refreshUrl (next: string, { resubmit = false } = {}): string {
 // Activity is written at most this often per session: the idle timeout needs minutes, not milliseconds,
 // and a write on every request would cost every request.
 const TOUCH_EVERY_MS = 60_000
-// A renewal that could not reach the provider is tried again after this long.
-const RENEW_RETRY_MS = 60_000
-/**
- * While the provider cannot be reached, a sign-in past its re-check may still change things for this
- * long, so an outage does not lock everyone out at once; after it only reads are served until the
- * provider confirms the sign-in again. Without a refresh token there is no grace: the re-check is a
- * redirect, which every state change goes through first.
- */
-export const OUTAGE_GRACE_MS = 5 * 60_000
 // Methods that change nothing (RFC 9110 safe methods).
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
@@ -50,7 +41,6 @@ export default fp(async function authPlugin (app) {
   app.decorateRequest('userSession', null)
   app.decorateRequest('renewalDue', false)
 
-  const renewAfterMs = app.config.oidc.renewAfterMs
 
   // Callback style, so that the requests that need no renewal (nearly all) make no promise.
   app.addHook('onRequest', (request, _reply, done) => {
@@ -65,31 +55,23 @@ export default fp(async function authPlugin (app) {
       endSignIn(app.sessions, request)
       return done()
     }
-    // A state change (and the re-check route itself) holds to the grace; a read is served until the
-    // re-check can happen.
-    const strict = !SAFE_METHODS.has(request.method) || request.routeOptions.url === '/oidc/refresh/'
-    const pastGrace = strict && now > found.checkedAt.getTime() + renewAfterMs + OUTAGE_GRACE_MS
-
-    const signIn = (user: User, recheckFirst: boolean) => {
-      request.user = user
-      request.renewalDue = recheckFirst
-      // A request sent to the re-check is not activity: it must not keep an unconfirmed sign-in alive.
-      if (!recheckFirst && now - lastSeen > TOUCH_EVERY_MS) app.sessions.touchSession(sid, now)
-      done()
-    }
-    if (found.renewAt.getTime() > now) return signIn(found.user, pastGrace)
-    if (!found.hasRefreshToken) return signIn(found.user, true)
-    // One request renews (the claim is one UPDATE, so across processes too); the others go on with the
-    // session as it is, within the grace.
-    if (!app.sessions.claimRenewal(sid, RENEW_RETRY_MS, now)) return signIn(found.user, pastGrace)
-    renewWithRefreshToken(app.signIn, request.log, sid, found).then((result) => {
-      if (result.outcome === 'ended') {
+    const signIn = (check: RenewalCheck) => {
+      if (check.outcome === 'ended') {
         endSignIn(app.sessions, request)
         return done()
       }
-      if (result.outcome === 'renewed') return signIn(result.user, false)
-      signIn(found.user, result.outcome === 'redirect' || pastGrace)
-    }, done)
+      request.user = check.user
+      request.renewalDue = check.recheckFirst
+      // A request sent to the re-check is not activity: it must not keep an unconfirmed sign-in alive.
+      if (!check.recheckFirst && now - lastSeen > TOUCH_EVERY_MS) app.sessions.touchSession(sid, now)
+      done()
+    }
+    // A state change (and the re-check route itself) holds to the outage grace; a read is served until
+    // the re-check can happen.
+    const strict = !SAFE_METHODS.has(request.method) || request.routeOptions.url === '/oidc/refresh/'
+    const check = checkRenewal(app.signIn, request.log, sid, found, strict, now)
+    if (check instanceof Promise) check.then(signIn, done)
+    else signIn(check)
   })
 
   // The re-check without a usable refresh token is a prompt=none round trip through the provider, which
