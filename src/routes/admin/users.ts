@@ -27,7 +27,7 @@ const userAdminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const user = app.admin.users.setUserActive(request.user!, request.params.id, active)
     if (user === undefined) throw app.httpErrors.notFound('There is no user with that number.')
     const message = `${user.username} was ${active ? 'reactivated' : 'deactivated'}.`
-    if (request.isHtmx) return reply.render('partials/admin/user-row', null, { row: user, message })
+    if (request.isHtmx) return reply.render('partials/admin/user-row', null, { row: user, rowNotice: message })
     reply.flash(message)
     return reply.redirect('/admin/users/', 303)
   })
