@@ -34,7 +34,7 @@ export async function buildTestApp (t: TapLike, options: { provider?: DevProvide
   return { ...await buildTestAppFor(t, provider.issuer, options), provider }
 }
 
-interface TestAppOptions { env?: Record<string, string>, logStream?: NodeJS.WritableStream, logLevel?: string, build?: Partial<BuildOptions> }
+interface TestAppOptions { env?: Record<string, string | undefined>, logStream?: NodeJS.WritableStream, logLevel?: string, build?: Partial<BuildOptions> }
 
 /** The app of buildTestApp, for a provider that is not the development one (test/helpers/hostile-provider.ts). */
 export async function buildTestAppFor (t: TapLike, issuer: string, options: TestAppOptions = {}): Promise<Omit<TestApp, 'provider'>> {

@@ -14,7 +14,7 @@ export async function adminSession (t: TapLike): Promise<TestApp & { alice: Test
   return { ...testApp, alice, token, hx: { ...HTMX, 'x-csrf-token': token } }
 }
 
-export function count (app: FastifyInstance, table: 'questions' | 'choices' | 'votes' | 'admin_log' | 'users'): number {
+export function count (app: FastifyInstance, table: 'questions' | 'choices' | 'votes' | 'admin_log' | 'users' | 'sessions'): number {
   return (app.db.$client.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n
 }
 
