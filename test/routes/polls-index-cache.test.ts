@@ -3,7 +3,7 @@ import t from 'tap'
 import Database from 'better-sqlite3'
 import { TestBrowser, addQuestion, buildTestApp } from '../helpers/app.ts'
 
-const titles = (body: string) => [...body.matchAll(/<li><a href="\/polls\/\d+\/">([^<]*)<\/a>/g)].map((m) => m[1])
+const titles = (body: string) => [...body.matchAll(/<a class="poll-link" href="\/polls\/\d+\/">([^<]*)<\/a>/g)].map((m) => m[1])
 
 t.test('the anonymous list follows every change, in this process or another', async (t) => {
   const { app } = await buildTestApp(t)
