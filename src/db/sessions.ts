@@ -118,6 +118,14 @@ export function createSessionQueries (db: Db) {
         .where(eq(sessions.id, id)).run()
     },
 
+    /**
+     * A refresh token that can no longer be used (no key opens it): it goes, and the session is due now,
+     * so every later request re-checks by redirect rather than living on the outage grace.
+     */
+    dropRefreshToken (id: string, at = Date.now()): void {
+      db.update(sessions).set({ refreshToken: null, renewAt: new Date(at) }).where(eq(sessions.id, id)).run()
+    },
+
     endSession (id: string): void {
       db.delete(sessions).where(eq(sessions.id, id)).run()
     },

@@ -69,7 +69,12 @@ async function renewWithRefreshToken (deps: RenewDeps, log: FastifyBaseLogger, s
   const stored = deps.sessions.sessionTokens(sessionId)
   if (stored === undefined) return { outcome: 'ended' }
   const refreshToken = stored.refreshToken === null ? undefined : deps.tokenBox.open(stored.refreshToken)
-  if (refreshToken === undefined) return { outcome: 'redirect' }
+  if (refreshToken === undefined) {
+    // Sealed under a key that is gone (SESSION_SECRET rotated away): without the token, the claim's
+    // retry time would let the next requests through on the grace; dropped, they all re-check first.
+    deps.sessions.dropRefreshToken(sessionId)
+    return { outcome: 'redirect' }
+  }
   const { sub, id: userId } = session.user
   try {
     const provider = await deps.provider.connected()

@@ -223,6 +223,32 @@ t.test('a provider outage during renewal keeps the session, and retries later', 
   t.same(serverErrors, [])
 })
 
+t.test('a refresh token no key opens is dropped: every later state change goes through the re-check', async (t) => {
+  const { app, serverErrors } = await buildTestApp(t)
+  const q = addQuestion(app, 'Cats or dogs?', -1, ['Cats', 'Dogs'])
+  const carol = new TestBrowser(app)
+  await carol.login('carol')
+  const token = await carol.csrfToken(`/polls/${q.id}/`)
+  t.ok(sessionRows(app)[0]?.refreshToken, 'a refresh token was stored')
+  // Sealed under a SESSION_SECRET rotated away; the re-check due, last confirmed within the outage grace.
+  app.db.$client.prepare("update sessions set refresh_token = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'").run()
+  renewalDue(app)
+  confirmedAgo(app, RENEW_AFTER_MS + 1)
+  const vote = { choice: String(q.choices[0]?.id) }
+  const headers = { ...HTMX, 'x-csrf-token': token, 'hx-current-url': `${APP_URL}/polls/${q.id}/` }
+  const statuses: number[] = []
+  for (let i = 0; i < 3; i++) {
+    const answer = await carol.post(`/polls/${q.id}/vote/`, vote, headers)
+    statuses.push(answer.status)
+    t.match(String(answer.headers['hx-redirect']), /^\/oidc\/refresh\/\?.*resubmit=1$/, `vote ${i + 1} is sent through the re-check`)
+  }
+  t.comment(`3 htmx votes on an unopenable refresh token: ${statuses.join(', ')}`)
+  t.same(statuses, [204, 204, 204], 'none served')
+  t.same(app.polls.tallyVotes(q.id).map((c) => c.votes), [0, 0], 'no vote stored')
+  t.equal(sessionRows(app)[0]?.refreshToken, null, 'the unusable token is gone')
+  t.same(serverErrors, [])
+})
+
 t.test('idle timeout and absolute lifetime end the session', async (t) => {
   const { app, serverErrors } = await buildTestApp(t, { env: { SESSION_IDLE_TIMEOUT_SECONDS: '600', SESSION_LIFETIME_SECONDS: '3600' } })
   const carol = new TestBrowser(app)
