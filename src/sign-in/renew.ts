@@ -76,27 +76,14 @@ async function renewWithRefreshToken (deps: RenewDeps, log: FastifyBaseLogger, s
     return { outcome: 'redirect' }
   }
   const { sub, id: userId } = session.user
+  // Only the provider's part is classed here; a database error goes on to the error handler (503 when
+  // busy) and leaves the session as it was, rather than signing the person out.
+  let answer: { tokens: client.TokenEndpointResponse, idClaims: Record<string, unknown>, userinfo: Record<string, unknown> }
   try {
     const provider = await deps.provider.connected()
     const tokens = await client.refreshTokenGrant(provider.config, refreshToken)
     const idClaims = tokens.id_token === undefined ? {} : await provider.tokens.verifyIdToken(tokens.id_token, { sameSubjectAs: sub })
-    const userinfo = await client.fetchUserInfo(provider.config, tokens.access_token, sub)
-    const role = mapRolesFromClaims([userinfo, idClaims], deps.settings.projectId)
-    if (role === undefined) {
-      deps.sessions.endUserSessions(userId)
-      log.info({ userId }, 'session renewal: no role left at the provider; sessions ended')
-      return { outcome: 'ended' }
-    }
-    const user = deps.users.refreshProfile(profileFromClaims({ ...idClaims, ...userinfo }, sub, role))
-    if (user === undefined || !user.isActive) return { outcome: 'ended' }
-    deps.sessions.recordRenewal(sessionId, {
-      idToken: tokens.id_token ?? stored.idToken,
-      // Providers that rotate refresh tokens send a new one; the others keep the old one valid.
-      refreshToken: deps.tokenBox.seal(tokens.refresh_token ?? refreshToken),
-      renewAfterMs: deps.settings.renewAfterMs
-    })
-    log.info({ userId, role }, 'session renewed')
-    return { outcome: 'renewed', user }
+    answer = { tokens, idClaims, userinfo: await client.fetchUserInfo(provider.config, tokens.access_token, sub) }
   } catch (err) {
     const kind = failureKind(err)
     const reason = (err as Error).message
@@ -107,4 +94,22 @@ async function renewWithRefreshToken (deps: RenewDeps, log: FastifyBaseLogger, s
     log.info({ userId, reason }, kind === 'refused' ? 'session renewal refused by the provider; session ended' : 'session renewal: the answer failed a check; session ended')
     return { outcome: 'ended' }
   }
+
+  const { tokens, idClaims, userinfo } = answer
+  const role = mapRolesFromClaims([userinfo, idClaims], deps.settings.projectId)
+  if (role === undefined) {
+    deps.sessions.endUserSessions(userId)
+    log.info({ userId }, 'session renewal: no role left at the provider; sessions ended')
+    return { outcome: 'ended' }
+  }
+  const user = deps.users.refreshProfile(profileFromClaims({ ...idClaims, ...userinfo }, sub, role))
+  if (user === undefined || !user.isActive) return { outcome: 'ended' }
+  deps.sessions.recordRenewal(sessionId, {
+    idToken: tokens.id_token ?? stored.idToken,
+    // Providers that rotate refresh tokens send a new one; the others keep the old one valid.
+    refreshToken: deps.tokenBox.seal(tokens.refresh_token ?? refreshToken),
+    renewAfterMs: deps.settings.renewAfterMs
+  })
+  log.info({ userId, role }, 'session renewed')
+  return { outcome: 'renewed', user }
 }

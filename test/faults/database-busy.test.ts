@@ -9,13 +9,18 @@ import { TestBrowser, addQuestion, buildTestApp } from '../helpers/app.ts'
 
 const betterSqlite = createRequire(import.meta.url).resolve('better-sqlite3')
 
-/** A separate process that takes the write lock (BEGIN IMMEDIATE) and commits when told to. */
-async function holdWriteLock (t: { teardown: (fn: () => unknown) => void }, file: string) {
+/**
+ * A separate process that takes the write lock (BEGIN IMMEDIATE), at once or when `take` is called, and
+ * commits when told to.
+ */
+async function holdWriteLock (t: { teardown: (fn: () => unknown) => void }, file: string, { onCue = false } = {}) {
   const script = `
     const db = new (require(${JSON.stringify(betterSqlite)}))(${JSON.stringify(file)})
-    db.exec('BEGIN IMMEDIATE')
-    process.stdout.write('locked\\n')
+    const lock = () => { db.exec('BEGIN IMMEDIATE'); process.stdout.write('locked\\n') }
+    if (${String(!onCue)}) lock()
+    else process.stdout.write('ready\\n')
     require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
+      if (line === 'lock') return lock()
       const ms = Number(line)
       process.stdout.write('armed\\n')
       setTimeout(() => { db.exec('COMMIT'); db.close(); process.stdout.write('released\\n') }, ms)
@@ -29,8 +34,13 @@ async function holdWriteLock (t: { teardown: (fn: () => unknown) => void }, file
     child.once('exit', (code) => reject(new Error(`lock holder exited (${code}) before "${word}"`)))
     check()
   })
-  await waitFor('locked')
+  await waitFor(onCue ? 'ready' : 'locked')
   return {
+    /** Takes the lock now (with `onCue`). */
+    take: async () => {
+      child.stdin.write('lock\n')
+      await waitFor('locked')
+    },
     /** Commits `ms` after the holder has confirmed the instruction (it must arrive before the app blocks). */
     releaseAfter: async (ms: number) => {
       child.stdin.write(`${ms}\n`)
@@ -111,4 +121,45 @@ t.test('while a vote waits for another process\'s write lock, the process goes o
   t.equal(voted.status, 200)
   t.same(votes(app), [{ choiceId: q.choices[0]?.id }], 'the vote is written once the lock is free')
   t.same(serverErrors, [])
+})
+
+/**
+ * The lock is taken at the renewal's first call to the provider: after its claim (a write), before what
+ * it writes from the provider's answer. The provider itself is the real one.
+ */
+function lockAtRenewal (app: FastifyInstance, lock: Awaited<ReturnType<typeof holdWriteLock>>, releaseAfterMs: number) {
+  const connected = app.signIn.provider.connected.bind(app.signIn.provider)
+  let cued = false
+  app.signIn.provider.connected = async () => {
+    if (!cued) {
+      cued = true
+      await lock.take()
+      await lock.releaseAfter(releaseAfterMs)
+    }
+    return connected()
+  }
+}
+
+const sessionCount = (app: FastifyInstance) => (app.db.$client.prepare('select count(*) as n from sessions').get() as { n: number }).n
+
+t.test('a write lock held through a due renewal: 503, and the sign-in survives', async (t) => {
+  const { app, serverErrors, lines } = await setUp(t, { SQLITE_BUSY_TIMEOUT_MS: '1000' })
+  const carol = new TestBrowser(app)
+  await carol.login('carol')
+  t.equal(sessionCount(app), 2)
+  const lock = await holdWriteLock(t, app.config.databaseUrl, { onCue: true })
+  // Released after the renewal's first write has given up, and before a second one would have.
+  lockAtRenewal(app, lock, 1500)
+  app.db.$client.prepare('update sessions set renew_at = 0').run()
+
+  const page = await carol.get('/user')
+  t.equal(page.status, 503, 'the busy database is a 503, not a failed renewal')
+  t.match(page.body, /busy right now/)
+  await lock.released()
+  t.equal(sessionCount(app), 2, 'no session ended')
+  const after = await carol.get('/user')
+  t.equal(after.status, 200)
+  t.match(after.body, /<dd>carol<\/dd>/, 'still signed in once the lock is free')
+  t.notMatch(lines.join(''), /session ended/, 'not logged as a refused renewal')
+  t.same(serverErrors.filter((e) => !e.endsWith('503')), [], 'no 500')
 })
