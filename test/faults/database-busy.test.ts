@@ -163,3 +163,20 @@ t.test('a write lock held through a due renewal: 503, and the sign-in survives',
   t.notMatch(lines.join(''), /session ended/, 'not logged as a refused renewal')
   t.same(serverErrors.filter((e) => !e.endsWith('503')), [], 'no 500')
 })
+
+t.test('a write lock held while a refused renewal ends the sign-in: 503, and the process goes on', async (t) => {
+  const { app, serverErrors } = await setUp(t, { SQLITE_BUSY_TIMEOUT_MS: '300' })
+  const carol = new TestBrowser(app)
+  await carol.login('carol')
+  // A refresh token the provider does not know: the renewal is refused, and ending the session is a write.
+  app.db.$client.prepare('update sessions set refresh_token = ?, renew_at = 0').run(app.signIn.tokenBox.seal('not-a-refresh-token'))
+  const lock = await holdWriteLock(t, app.config.databaseUrl, { onCue: true })
+  lockAtRenewal(app, lock, 1500)
+
+  const page = await carol.get('/user')
+  t.equal(page.status, 503, 'answered 503 (a rejection of the renewal step is not left unhandled)')
+  await lock.released()
+  const after = await carol.get('/user')
+  t.equal(after.status, 200, 'the process still serves')
+  t.same(serverErrors.filter((e) => !e.endsWith('503')), [], 'no 500')
+})

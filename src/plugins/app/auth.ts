@@ -70,7 +70,9 @@ export default fp(async function authPlugin (app) {
     // the re-check can happen.
     const strict = !SAFE_METHODS.has(request.method) || request.routeOptions.url === '/oidc/refresh/'
     const check = checkRenewal(app.signIn, request.log, sid, found, strict, now)
-    if (check instanceof Promise) check.then(signIn, done)
+    // signIn writes too (ending the session, recording activity): its errors go to the error handler,
+    // never an unhandled rejection.
+    if (check instanceof Promise) check.then(signIn).catch(done)
     else signIn(check)
   })
 
