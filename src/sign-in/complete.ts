@@ -21,7 +21,7 @@ export interface CompleteLoginDeps {
   users: UserQueries
   sessions: SessionQueries
   tokenBox: TokenBox
-  settings: { appUrl: string, projectId: string, sessionLifetimeMs: number, renewAfterMs: number }
+  settings: { appUrl: string, callbackUri: string, projectId: string, sessionLifetimeMs: number, renewAfterMs: number }
 }
 
 export interface CompletedLogin {
@@ -56,7 +56,11 @@ export async function completeLogin (deps: CompleteLoginDeps, request: FastifyRe
   let idClaims: Awaited<ReturnType<ConnectedProvider['tokens']['verifyIdToken']>>
   let userinfo: Record<string, unknown>
   try {
-    tokens = await client.authorizationCodeGrant(provider.config, new URL(request.url, deps.settings.appUrl), {
+    // openid-client takes redirect_uri from this URL: the registered one, whatever spelling the request
+    // used (/oidc/callback without the slash is routed here too), with the provider's parameters.
+    const currentUrl = new URL(deps.settings.callbackUri)
+    currentUrl.search = new URL(request.url, deps.settings.appUrl).search
+    tokens = await client.authorizationCodeGrant(provider.config, currentUrl, {
       pkceCodeVerifier: pending.codeVerifier,
       expectedState: pending.state,
       expectedNonce: pending.nonce,

@@ -205,6 +205,23 @@ t.test('logins started in two tabs both complete', async (t) => {
   t.match(secondDone.body, /<dd>carol<\/dd>/)
 })
 
+t.test('a callback that arrives without the trailing slash completes the login', async (t) => {
+  const { app, serverErrors } = await buildTestApp(t)
+  const browser = new TestBrowser(app)
+  const atProvider = await browser.follow(await browser.get('/oidc/authenticate/?next=%2Fuser'))
+  const action = new URL(/action="([^"]*\/login)"/.exec(atProvider.body)?.[1] ?? '', atProvider.url).href
+  let step = await browser.post(action, { username: 'carol' })
+  while (!String(step.headers.location).startsWith(`${APP_URL}/oidc/callback/`)) {
+    t.ok(step.status >= 300 && step.status < 400, `redirected on the way back (${step.status})`)
+    step = await browser.get(new URL(String(step.headers.location), step.url).href)
+  }
+  const callback = String(step.headers.location).replace('/oidc/callback/?', '/oidc/callback?')
+  const landed = await browser.follow(await browser.get(callback))
+  t.equal(landed.url, `${APP_URL}/user`, 'signed in and on next')
+  t.match(landed.body, /<dd>carol<\/dd>/)
+  t.same(serverErrors, [])
+})
+
 t.test('SESSION_SECRET rotation: with the new secret first and the old one after, nobody is logged out', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'polls-rotate-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
