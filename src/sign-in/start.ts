@@ -9,7 +9,7 @@ import type { PendingLogin } from '../types.ts'
 // (sealing and encoding add about half, the rest of the session and the cookie's attributes fit beside).
 const MAX_PENDING = 5
 const PENDING_BUDGET_BYTES = 1600
-const PENDING_TTL_MS = 10 * 60 * 1000
+export const PENDING_TTL_MS = 10 * 60 * 1000
 
 export interface LoginIntent {
   /** Where to land afterwards (any value: it falls back to / unless it is a same-site path). */

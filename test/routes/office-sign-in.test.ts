@@ -1,5 +1,5 @@
 import t from 'tap'
-import { TestBrowser, buildTestApp } from '../helpers/app.ts'
+import { APP_URL, TestBrowser, buildTestApp } from '../helpers/app.ts'
 
 // Issue 13, item 3: a company network behind NAT (or a proxy with TRUST_PROXY off) is one address for
 // all of its people. With the default limits they all sign in; a flood from that address is still cut.
@@ -53,5 +53,37 @@ t.test(`an office behind one address: ${PEOPLE} sign-ins in a minute with the de
   const startsCut = starts.filter((status) => status === 429).length
   t.comment(`1000 login starts: ${startsCut} answered 429`)
   t.ok(startsCut > 0, 'a flood of login starts is cut with 429')
+  t.same(serverErrors, [])
+})
+
+t.test('replaying the callback of one pending login with a kept copy of its cookie is cut with 429', async (t) => {
+  const { app, provider, serverErrors } = await buildTestApp(t, { env: { RATE_LIMIT_LOGINS_PER_MINUTE: undefined } })
+  /** A login started, and a replay of its callback with a junk code and the cookie kept from before. */
+  const startReplays = async () => {
+    const attacker = new TestBrowser(app)
+    const start = await attacker.get('/oidc/authenticate/?next=%2Fuser')
+    const state = new URL(String(start.headers.location)).searchParams.get('state') ?? ''
+    // Using the pending login only rewrites the cookie: the copy kept from before still carries it.
+    const keptCookie = attacker.jar.header(new URL(APP_URL))
+    return async () => (await app.inject({
+      url: `/oidc/callback/?code=junk&state=${state}&iss=${encodeURIComponent(provider.issuer)}`,
+      headers: { cookie: keptCookie, accept: 'text/html' }
+    })).statusCode
+  }
+
+  const oneByOne = await startReplays()
+  const sequential: number[] = []
+  for (let i = 0; i < 10; i++) sequential.push(await oneByOne())
+  t.same(sequential, [400, 400, 400, 429, 429, 429, 429, 429, 429, 429], 'one after another: 3 reach the provider (and are refused), then 429')
+
+  const statuses = await inBatches(1500, await startReplays())
+  const cut = statuses.filter((status) => status === 429).length
+  t.comment(`1500 replays of one state from one address, 50 at a time: ${cut} answered 429, ${1500 - cut} reached the provider`)
+  t.ok(1500 - cut <= 3, 'at most 3 replays of one login reach the provider')
+  t.ok(statuses.every((status) => status === 429 || status === 400), 'the others are refused sign-ins, never a 5xx')
+
+  // The replays count on their login alone: someone else at the same address still signs in.
+  const other = await new TestBrowser(app).login('carol', '/user')
+  t.match(other.body, /<dd>carol<\/dd>/, 'another sign-in from the address completes')
   t.same(serverErrors, [])
 })
