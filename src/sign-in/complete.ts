@@ -3,18 +3,33 @@ import type { FastifyRequest } from 'fastify'
 import type { User } from '../db/schema.ts'
 import type { UserQueries } from '../db/users.ts'
 import type { SessionQueries } from '../db/sessions.ts'
+import { endSignIn } from './end.ts'
 import { mapRolesFromClaims, profileFromClaims } from './claims.ts'
 import { failureKind, type ConnectedProvider, type ProviderClient } from './provider.ts'
-import { takePendingLogin } from './start.ts'
+import { takePendingLogin, type LoginIntent } from './start.ts'
 import type { TokenBox } from './token-box.ts'
+
+export interface LoginFailureOptions {
+  /** For the log: what failed, in the provider's or the library's words. */
+  detail?: string
+  /** No pending login of this browser has the callback's state: whoever is signed in stays signed in. */
+  unknownState?: boolean
+  /** A stale or replayed code (back button, restored tab): the login may simply start again. */
+  restartable?: boolean
+  /** A prompt=none re-check the provider answered "sign-in needed": log in again, back to the same page. */
+  relogin?: LoginIntent
+}
 
 /** What the callback page should say when a login does not complete. Messages are shown to the person. */
 export class LoginFailure extends Error {
-  constructor (readonly statusCode: number, message: string, readonly detail?: string, readonly unknownState = false) {
+  constructor (readonly statusCode: number, message: string, readonly options: LoginFailureOptions = {}) {
     super(message)
     this.name = 'LoginFailure'
   }
 }
+
+// Answers to prompt=none meaning "the provider's sign-in is gone or needs the person" (OIDC Core 3.1.2.6).
+const SIGN_IN_NEEDED = new Set(['login_required', 'interaction_required', 'consent_required', 'account_selection_required'])
 
 export interface CompleteLoginDeps {
   provider: ProviderClient
@@ -32,24 +47,30 @@ export interface CompletedLogin {
 }
 
 /**
- * Step 2, complete: the provider sent the browser back with a code. The pending login of its state is
- * taken (single use); openid-client exchanges the code with the PKCE verifier and checks state, iss,
+ * Step 2, complete: the provider sent the browser back with a code, or with an error. The pending login
+ * of its state is taken (single use); openid-client exchanges the code with the PKCE verifier and checks state, iss,
  * aud, azp, exp and nonce; jose checks the ID token's signature on the provider's keys; userinfo must
  * name the same subject. Then the roles decide, the account is upserted, and a fresh session starts:
  * a new cookie (only the other tabs' pending logins carry over) and a new session row.
  * Throws LoginFailure; signs out whoever was signed in only when a login actually fails.
  */
 export async function completeLogin (deps: CompleteLoginDeps, request: FastifyRequest): Promise<CompletedLogin> {
-  const { state, code } = request.query as { state?: string, code?: string }
+  const { state, code, error, error_description: description } = request.query as Record<string, string | undefined>
   const pending = takePendingLogin(request.session, state)
+  if (error !== undefined) {
+    if (pending?.silent === true && SIGN_IN_NEEDED.has(error)) {
+      throw new LoginFailure(401, 'Please sign in again.', { detail: error, relogin: { next: pending.next, resubmit: pending.resubmit } })
+    }
+    throw new LoginFailure(error === 'access_denied' ? 403 : 400, `The identity provider answered: ${description ?? error}.`, { detail: error, unknownState: pending === undefined })
+  }
   if (pending === undefined || code === undefined) {
-    throw new LoginFailure(400, 'This sign-in link has expired or was already used.', undefined, pending === undefined)
+    throw new LoginFailure(400, 'This sign-in link has expired or was already used.', { unknownState: pending === undefined, restartable: true })
   }
   let provider: ConnectedProvider
   try {
     provider = await deps.provider.connected()
   } catch (err) {
-    throw new LoginFailure(503, 'The identity provider is unavailable right now. Please try again in a minute.', (err as Error).message)
+    throw new LoginFailure(503, 'The identity provider is unavailable right now. Please try again in a minute.', { detail: (err as Error).message })
   }
 
   let tokens: client.TokenEndpointResponse
@@ -71,9 +92,9 @@ export async function completeLogin (deps: CompleteLoginDeps, request: FastifyRe
   } catch (err) {
     const kind = failureKind(err)
     const reason = (err as Error).message
-    if (kind === 'refused') throw new LoginFailure(400, 'The identity provider did not accept this sign-in. Please log in again.', reason)
-    if (kind === 'unreachable') throw new LoginFailure(502, 'The identity provider could not be reached to complete the sign-in. Please try again.', reason)
-    throw new LoginFailure(400, 'The identity provider\'s answer could not be verified.', reason)
+    if (kind === 'refused') throw new LoginFailure(400, 'The identity provider did not accept this sign-in. Please log in again.', { detail: reason })
+    if (kind === 'unreachable') throw new LoginFailure(502, 'The identity provider could not be reached to complete the sign-in. Please try again.', { detail: reason })
+    throw new LoginFailure(400, 'The identity provider\'s answer could not be verified.', { detail: reason })
   }
 
   const existing = deps.users.userBySub(idClaims.sub)
@@ -88,10 +109,7 @@ export async function completeLogin (deps: CompleteLoginDeps, request: FastifyRe
   }
   const user = deps.users.recordLogin(profileFromClaims({ ...idClaims, ...userinfo }, idClaims.sub, role))
 
-  if (request.userSession !== null) deps.sessions.endSession(request.userSession.id)
-  const otherTabs = request.session.get('pending') ?? []
-  request.session.regenerate()
-  if (otherTabs.length > 0) request.session.set('pending', otherTabs)
+  endSignIn(deps.sessions, request)
   request.session.set('sid', deps.sessions.startSession({
     userId: user.id,
     idToken: tokens.id_token as string,

@@ -59,7 +59,9 @@ export function hasPendingLogin (session: Session, state: unknown): boolean {
 export function takePendingLogin (session: Session, state: string | undefined): PendingLogin | undefined {
   const all = livePending(session)
   const match = state === undefined ? undefined : all.find((p) => p.state === state)
-  if (match !== undefined) session.set('pending', all.filter((p) => p !== match))
+  // None left: no empty list in the cookie (it would be carried into the new session at sign-in).
+  const rest = all.filter((p) => p !== match)
+  if (match !== undefined) session.set('pending', rest.length > 0 ? rest : undefined)
   return match
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { startLogin, takePendingLogin } from '../../sign-in/start.ts'
+import { startLogin } from '../../sign-in/start.ts'
 import { completeLogin, LoginFailure } from '../../sign-in/complete.ts'
 import { endSignIn } from '../../sign-in/end.ts'
 import { safeNextPath } from '../../sign-in/safe-next.ts'
@@ -8,8 +8,6 @@ import { loginUrl } from '../../plugins/app/auth.ts'
 
 // An over-long next is not an error: it falls back to / (safeNextPath); the bound only caps the work.
 const NextQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 8192 })) })
-// Answers to prompt=none meaning "the provider's sign-in is gone or needs the person" (OIDC Core 3.1.2.6).
-const SIGN_IN_NEEDED = new Set(['login_required', 'interaction_required', 'consent_required', 'account_selection_required'])
 // A replayed or unknown callback restarts the login once in this window; a second one shows a page.
 const RESTART_WINDOW_MS = 60_000
 
@@ -48,22 +46,6 @@ const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
       })
     }
   }, async (request, reply) => {
-    const { error, error_description: description } = request.query
-    if (error !== undefined) {
-      const pending = takePendingLogin(request.session, request.query.state)
-      // A link to a made-up error callback must not sign anyone out (that would be logout CSRF).
-      if (pending === undefined && request.user !== null) return reply.redirect('/', 302)
-      // Whoever was signed in before does not stay signed in behind a failed login or re-check.
-      endSignIn(signIn.sessions, request)
-      if (pending?.silent === true && SIGN_IN_NEEDED.has(error)) {
-        // The provider's sign-in is gone: log in again, and come back to the same page.
-        return reply.redirect(await startLogin(request.session, signIn.provider, signIn.settings, { next: pending.next, resubmit: pending.resubmit }), 302)
-      }
-      return reply.code(error === 'access_denied' ? 403 : 400).render('pages/login-error', null, {
-        title: 'Sign-in did not complete',
-        message: `The identity provider answered: ${description ?? error}.`
-      })
-    }
     try {
       const login = await completeLogin(signIn, request)
       if (login.resubmit) reply.flash('Your sign-in has been checked again. Please send the form again: it was not saved.')
@@ -72,19 +54,25 @@ const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return reply.redirect(login.next, 302)
     } catch (err) {
       if (!(err instanceof LoginFailure)) throw err
-      if (err.unknownState) {
+      const { unknownState, restartable, relogin, detail } = err.options
+      if (unknownState === true) {
         // Back button, restored tab, double click: nothing to complete here, and a forged link must
-        // neither sign in nor sign out whoever is signed in.
+        // neither sign in nor sign out whoever is signed in (that would be logout CSRF).
         if (request.user !== null) return reply.redirect('/', 302)
         const restartedAt = request.session.get('restartedAt') ?? 0
-        if (Date.now() - restartedAt > RESTART_WINDOW_MS) {
+        if (restartable === true && Date.now() - restartedAt > RESTART_WINDOW_MS) {
           request.session.set('restartedAt', Date.now())
           request.log.info('unknown or replayed callback: login restarted')
           return reply.redirect(loginUrl('/'), 302)
         }
       }
+      // Whoever was signed in before does not stay signed in behind a failed login or re-check.
       endSignIn(signIn.sessions, request)
-      request.log.warn({ reason: err.detail ?? err.message }, 'login refused')
+      if (relogin !== undefined) {
+        // The provider's sign-in is gone: log in again, and come back to the same page.
+        return reply.redirect(await startLogin(request.session, signIn.provider, signIn.settings, relogin), 302)
+      }
+      request.log.warn({ reason: detail ?? err.message }, 'login refused')
       return reply.code(err.statusCode).render('pages/login-error', null, {
         title: err.statusCode === 403 ? 'Sign-in refused' : 'Sign-in did not complete',
         message: err.message
