@@ -61,7 +61,9 @@ export async function completeLogin (deps: CompleteLoginDeps, request: FastifyRe
     if (pending?.silent === true && SIGN_IN_NEEDED.has(error)) {
       throw new LoginFailure(401, 'Please sign in again.', { detail: error, relogin: { next: pending.next, resubmit: pending.resubmit } })
     }
-    throw new LoginFailure(error === 'access_denied' ? 403 : 400, `The identity provider answered: ${description ?? error}.`, { detail: error, unknownState: pending === undefined })
+    // The provider's own words only for a login this browser started: a made-up link could put any text here.
+    const said = pending === undefined ? error : description ?? error
+    throw new LoginFailure(error === 'access_denied' ? 403 : 400, `The identity provider answered: ${said}.`, { detail: error, unknownState: pending === undefined })
   }
   if (pending === undefined || code === undefined) {
     throw new LoginFailure(400, 'This sign-in link has expired or was already used.', { unknownState: pending === undefined, restartable: true })

@@ -116,9 +116,15 @@ t.test('Secure cookies when APP_URL is https; no cookie at all for anonymous pag
 t.test('provider errors and forged callbacks show a clear page, never a 500', async (t) => {
   const { app, serverErrors } = await buildTestApp(t)
   const browser = new TestBrowser(app)
-  const denied = await browser.get('/oidc/callback/?error=access_denied&error_description=The+user+cancelled&state=x')
+  const forged = await browser.get('/oidc/callback/?error=access_denied&error_description=Call+0800+to+unlock&state=x')
+  t.equal(forged.status, 403)
+  t.match(forged.body, /The identity provider answered: access_denied/)
+  t.notMatch(forged.body, /Call 0800 to unlock/, 'a made-up link cannot put its own words on the page')
+  const started = await browser.get('/oidc/authenticate/')
+  const state = new URL(String(started.headers.location)).searchParams.get('state') ?? ''
+  const denied = await browser.get(`/oidc/callback/?error=access_denied&error_description=The+user+cancelled&state=${state}`)
   t.equal(denied.status, 403)
-  t.match(denied.body, /The user cancelled/)
+  t.match(denied.body, /The user cancelled/, 'the provider\'s description, for a login this browser started')
   // An unknown state (restored tab, stale link) restarts the login once; a second one shows the page.
   const restarted = await browser.get('/oidc/callback/?code=abc&state=never-issued')
   t.equal(restarted.status, 302)
