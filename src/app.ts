@@ -6,7 +6,7 @@ import formbody from '@fastify/formbody'
 import sensible from '@fastify/sensible'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { AppConfig } from './config.ts'
-import type { ProviderCaching, ProviderMetadata } from './sign-in/provider.ts'
+import type { ProviderCaching } from './sign-in/provider.ts'
 import helmetPlugin from './plugins/external/helmet.ts'
 import compressPlugin from './plugins/external/compress.ts'
 import staticPlugin from './plugins/external/static.ts'
@@ -28,8 +28,6 @@ import './types.ts'
 const root = projectRoot
 
 export interface BuildOptions {
-  /** The provider's metadata if already discovered; otherwise it is discovered at the first login. */
-  providerMetadata?: ProviderMetadata
   /** Bounds on what is cached from the provider (JWKS cooldown, discovery age); the defaults suit production. */
   providerCaching?: ProviderCaching
   /** True when the built-in development provider is in use: pages say so. */
@@ -109,7 +107,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
   await app.register(helmetPlugin, { providerOrigin: new URL(baseUrl).origin })
   await app.register(compressPlugin)
   await app.register(dbPlugin)
-  await app.register(signInPlugin, { metadata: options.providerMetadata, caching: options.providerCaching })
+  await app.register(signInPlugin, { caching: options.providerCaching })
   // Static files live outside the context below, so they skip session decoding and the user lookup.
   await app.register(staticPlugin, { publicDir: join(root, 'public') })
 

@@ -22,8 +22,6 @@ export interface ProviderSettings {
   clientSecret: string
   httpTimeoutMs: number
   clockToleranceSeconds: number
-  /** Injected discovery metadata skips the first fetch (tests, and the start-up warm-up). */
-  metadata?: ProviderMetadata
   caching?: ProviderCaching
 }
 
@@ -58,7 +56,7 @@ function clientOptions (settings: Pick<ProviderSettings, 'baseUrl' | 'clientSecr
  * OIDC Discovery through openid-client (which also checks that the issuer is the URL asked, Discovery
  * 4.3), with a timeout; every failure is a ProviderUnavailableError naming the URL.
  */
-export async function discoverProvider (settings: Omit<ProviderSettings, 'metadata' | 'caching'>): Promise<client.Configuration> {
+export async function discoverProvider (settings: Omit<ProviderSettings, 'caching'>): Promise<client.Configuration> {
   const url = `${settings.baseUrl.replace(/\/$/, '')}/.well-known/openid-configuration`
   const { metadata, auth, execute } = clientOptions(settings)
   let config: client.Configuration
@@ -88,16 +86,8 @@ export function createProviderClient (settings: ProviderSettings) {
   let connectedAt = 0
   const maxAgeMs = settings.caching?.discoveryMaxAgeMs ?? 24 * 60 * 60 * 1000
 
-  async function configure (useGiven: boolean): Promise<client.Configuration> {
-    if (!useGiven || settings.metadata === undefined) return discoverProvider(settings)
-    const { metadata, auth, execute } = clientOptions(settings)
-    const config = new client.Configuration(settings.metadata as client.ServerMetadata, settings.clientId, metadata, auth)
-    for (const method of execute) method(config)
-    return config
-  }
-
-  function discoverAndConnect (useGiven: boolean): Promise<ConnectedProvider> {
-    return configure(useGiven)
+  function discoverAndConnect (): Promise<ConnectedProvider> {
+    return discoverProvider(settings)
       .then((config) => {
         config.timeout = settings.httpTimeoutMs / 1000
         const metadata = config.serverMetadata() as unknown as ProviderMetadata
@@ -132,14 +122,14 @@ export function createProviderClient (settings: ProviderSettings) {
         // Stale metadata is refreshed in the background; callers go on with what is known meanwhile,
         // and a failed refresh keeps it (and backs off) rather than failing logins.
         if (Date.now() - connectedAt > maxAgeMs && pending === undefined && Date.now() >= retryAt) {
-          pending = discoverAndConnect(false)
+          pending = discoverAndConnect()
           pending.catch(() => {})
         }
         return connected
       }
       if (pending !== undefined) return pending
       if (Date.now() < retryAt && lastError !== undefined) throw lastError
-      pending = discoverAndConnect(true)
+      pending = discoverAndConnect()
       return pending
     },
     /** The connected provider if discovery has happened, without waiting for it. */

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { createProviderClient, type ProviderCaching, type ProviderClient, type ProviderMetadata } from '../../sign-in/provider.ts'
+import { createProviderClient, type ProviderCaching, type ProviderClient } from '../../sign-in/provider.ts'
 import { createTokenBox, type TokenBox } from '../../sign-in/token-box.ts'
 import type { SessionQueries } from '../../db/sessions.ts'
 import type { UserQueries } from '../../db/users.ts'
@@ -30,7 +30,6 @@ declare module 'fastify' {
 }
 
 export interface SignInOptions {
-  metadata?: ProviderMetadata
   caching?: ProviderCaching
 }
 
@@ -40,7 +39,7 @@ export default fp(async function signInPlugin (app, opts: SignInOptions) {
   if (baseUrl === undefined || clientId === undefined || clientSecret === undefined) throw new Error('the OIDC client is not configured')
   const { httpTimeoutMs, clockToleranceSeconds } = app.config.oidc
   app.decorate('signIn', {
-    provider: createProviderClient({ baseUrl, clientId, clientSecret, httpTimeoutMs, clockToleranceSeconds, metadata: opts.metadata, caching: opts.caching }),
+    provider: createProviderClient({ baseUrl, clientId, clientSecret, httpTimeoutMs, clockToleranceSeconds, caching: opts.caching }),
     tokenBox: createTokenBox(app.config.sessionKeys),
     users: app.users,
     sessions: app.sessions,
