@@ -47,7 +47,7 @@ export interface AppConfig {
     httpTimeoutMs: number
     /** How long a sign-in is trusted before it is re-checked at the provider (refresh token or prompt=none). */
     renewAfterMs: number
-    /** Ask for a refresh token (offline_access) so renewals happen in the background, not by redirect. */
+    /** Ask for a refresh token (offline_access) so renewals happen server to server, not by redirect. */
     refreshTokens: boolean
   }
 }

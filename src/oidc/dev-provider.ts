@@ -23,7 +23,7 @@ export interface DevProviderOptions {
   users?: DevUser[]
   idTokenSigningAlg?: 'RS256' | 'ES256'
   rolesInIdToken?: boolean
-  /** Issue (rotating) refresh tokens, so the app renews sessions in the background. Default true. */
+  /** Issue (rotating) refresh tokens, so the app renews sessions server to server. Default true. */
   refreshTokens?: boolean
 }
 export interface DevProvider {

@@ -60,9 +60,9 @@ export function checkRenewal (deps: RenewDeps, log: FastifyBaseLogger, sessionId
 }
 
 /**
- * The renewal itself (in the background, when a refresh token is kept): openid-client's refresh_token grant,
- * then userinfo, which must name the same subject; a new ID token, when one comes, must too (OIDC Core
- * 12.2). The roles are read again. Without a usable refresh token the re-check is a prompt=none login
+ * The renewal itself, server to server (the request that claimed it waits for it; the others go on
+ * meanwhile): openid-client's refresh_token grant, then userinfo, which must name the same subject; a
+ * new ID token, when one comes, must too (OIDC Core 12.2). The roles are read again. Without a usable refresh token the re-check is a prompt=none login
  * instead (step 1 with `silent`).
  */
 async function renewWithRefreshToken (deps: RenewDeps, log: FastifyBaseLogger, sessionId: string, session: SessionUser): Promise<RenewalResult> {

@@ -167,7 +167,7 @@ t.test('when the provider answers login_required, the session ends and the login
   t.same(serverErrors, [])
 })
 
-t.test('with a refresh token, renewal happens in the background and re-reads the roles', async (t) => {
+t.test('with a refresh token, renewal happens server to server (no redirect) and re-reads the roles', async (t) => {
   const { app, provider, serverErrors } = await buildTestApp(t)
   const q = addQuestion(app, 'Tea or coffee?', -1, ['Tea', 'Coffee'])
   const carol = new TestBrowser(app)
@@ -184,7 +184,7 @@ t.test('with a refresh token, renewal happens in the background and re-reads the
   t.equal((await carol.get(`/polls/${q.id}/results/`)).status, 403, 'before the renewal: still a user')
   renewalDue(app)
   const results = await carol.get(`/polls/${q.id}/results/`)
-  t.equal(results.status, 200, 'renewed in the background (no redirect) and now staff')
+  t.equal(results.status, 200, 'renewed by the request that found it due (no redirect) and now staff')
   t.equal(app.users.userBySub('dev-carol')?.role, 'staff')
   const [second] = sessionRows(app)
   t.equal(second?.id, first?.id, 'the same session')
