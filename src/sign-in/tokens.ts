@@ -42,9 +42,10 @@ export function isKeyFetchFailure (err: unknown): boolean {
     (code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set HTTP response/.test(cause.message))
 }
 
-/** What the ID token must say about the login it completes. */
+/** The provider's ID token and logout token checks (createTokenVerifiers). */
 export type TokenVerifiers = ReturnType<typeof createTokenVerifiers>
 
+/** What the ID token must say about the login it completes. */
 export type NonceCheck = { nonce: string } | { sameSubjectAs: string }
 
 /**
