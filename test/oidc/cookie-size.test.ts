@@ -18,6 +18,7 @@ t.test('every Set-Cookie stays within 4096 bytes, whatever next is and however m
     ['999 emoji', `/${'😀'.repeat(999)}`],
     ['2000 characters', `/polls/?q=${'a'.repeat(1990)}`],
     ['5000 characters', `/${'b'.repeat(4999)}`],
+    ['9000 characters', `/${'d'.repeat(8999)}`],
     ['a 1000-character query of é', `/polls/?q=${'é'.repeat(1000)}`],
     ['the longest kept', `/polls/?q=${'c'.repeat(MAX_NEXT_LENGTH - 10)}`],
     ['ordinary', '/polls/']

@@ -6,8 +6,10 @@ import { endSignIn } from '../../sign-in/end.ts'
 import { safeNextPath } from '../../sign-in/safe-next.ts'
 import { loginUrl } from '../../plugins/app/auth.ts'
 
-// An over-long next is not an error: it falls back to / (safeNextPath); the bound only caps the work.
-const NextQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 8192 })) })
+// An over-long next is not an error: it falls back to / (safeNextPath, which reads at most 2000
+// characters of it). No length bound here, which would refuse it with 400 instead: the request line is
+// bounded already, by Node's header size limit.
+const NextQuery = Type.Object({ next: Type.Optional(Type.String()) })
 // A replayed or unknown callback restarts the login once in this window; a second one shows a page.
 const RESTART_WINDOW_MS = 60_000
 
