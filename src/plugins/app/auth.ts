@@ -81,7 +81,8 @@ export default fp(async function authPlugin (app) {
   // sign-in: the browser goes through the re-check back to its page, which asks to send it again.
   // htmx requests send the whole page (HX-Redirect), never a login page into a fragment.
   app.addHook('preHandler', (request, reply, done) => {
-    if (!request.renewalDue || request.url.startsWith('/oidc/')) return done()
+    // The sign-in's own routes are exempt, by the route matched rather than by how the URL is spelled.
+    if (!request.renewalDue || request.routeOptions.url?.startsWith('/oidc/') === true) return done()
     const changesState = !SAFE_METHODS.has(request.method)
     const page = currentPagePath(request)
     if (request.headers['hx-request'] === 'true') {
