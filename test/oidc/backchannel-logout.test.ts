@@ -1,6 +1,7 @@
 import t from 'tap'
 import { SignJWT, generateKeyPair } from 'jose'
 import { APP_URL, TestBrowser, buildTestApp, startTestProvider, type Page } from '../helpers/app.ts'
+import { eachDatabase, sqlRows, sqlRow, sqlValue } from '../helpers/databases.ts'
 import { freePort } from '../helpers/free-port.ts'
 
 const HTMX = { 'hx-request': 'true' }
@@ -13,11 +14,11 @@ async function confirmSignOut (browser: TestBrowser, confirm: Page): Promise<Pag
   return browser.follow(await browser.post(new URL(action, confirm.url).href, { xsrf, logout: 'yes' }))
 }
 
-t.test('signing out at the provider ends the app sessions of that sign-in (Back-Channel Logout 1.0)', async (t) => {
+eachDatabase('signing out at the provider ends the app sessions of that sign-in (Back-Channel Logout 1.0)', async (t, db) => {
   // The provider POSTs to the app over real HTTP, so the app listens on a port it knows in advance.
   const port = await freePort()
   const provider = await startTestProvider(t, { backchannelLogoutUri: `http://127.0.0.1:${port}/oidc/backchannel-logout/` })
-  const { app, serverErrors } = await buildTestApp(t, { provider })
+  const { app, serverErrors } = await buildTestApp(t, { db, provider })
   await app.listen({ port, host: '127.0.0.1' })
 
   // Two browsers, two sign-ins at the provider: only the one signed out there must end.
@@ -25,7 +26,7 @@ t.test('signing out at the provider ends the app sessions of that sign-in (Back-
   const phone = new TestBrowser(app)
   await laptop.login('bob', '/user')
   await phone.login('bob', '/user')
-  const sids = app.db.$client.prepare('select provider_sid as sid from sessions').all() as Array<{ sid: string | null }>
+  const sids = await sqlRows<{ sid: string | null }>(app, 'select provider_sid as sid from sessions')
   t.equal(sids.length, 2)
   t.ok(sids.every((s) => typeof s.sid === 'string' && s.sid !== ''), 'each session knows its provider sid')
   t.not(sids[0]?.sid, sids[1]?.sid)
@@ -44,11 +45,11 @@ t.test('signing out at the provider ends the app sessions of that sign-in (Back-
   t.same(serverErrors, [])
 })
 
-t.test('the back-channel endpoint refuses tokens it cannot trust, and ends nothing', async (t) => {
-  const { app, provider, serverErrors } = await buildTestApp(t)
+eachDatabase('the back-channel endpoint refuses tokens it cannot trust, and ends nothing', async (t, db) => {
+  const { app, provider, serverErrors } = await buildTestApp(t, { db })
   const bob = new TestBrowser(app)
   await bob.login('bob', '/user')
-  const count = () => (app.db.$client.prepare('select count(*) as n from sessions').get() as { n: number }).n
+  const count = () => sqlValue(app, 'select count(*) as n from sessions')
   const stranger = await generateKeyPair('RS256')
   const now = Math.floor(Date.now() / 1000)
   const forged = await new SignJWT({ sub: 'dev-bob', jti: 'j1', events: { 'http://schemas.openid.net/event/backchannel-logout': {} } })
@@ -66,15 +67,15 @@ t.test('the back-channel endpoint refuses tokens it cannot trust, and ends nothi
     const res = await post(payload)
     t.equal(res.statusCode, 400, `${label} → 400`)
     t.equal(res.headers['cache-control'], 'no-store')
-    t.equal(count(), 1, `${label} ends no session`)
+    t.equal(await count(), 1, `${label} ends no session`)
   }
   t.equal((await app.inject({ method: 'GET', url: '/oidc/backchannel-logout/' })).statusCode, 404, 'POST only')
   t.match((await bob.get('/user')).body, /<dd>bob<\/dd>/, 'bob is still signed in')
   t.same(serverErrors, [])
 })
 
-t.test('logging out through the app leaves a message on the home page', async (t) => {
-  const { app, serverErrors } = await buildTestApp(t)
+eachDatabase('logging out through the app leaves a message on the home page', async (t, db) => {
+  const { app, serverErrors } = await buildTestApp(t, { db })
   const bob = new TestBrowser(app)
   await bob.login('bob', '/user')
   const toProvider = await bob.post('/oidc/logout/', { _csrf: await bob.csrfToken('/user') })

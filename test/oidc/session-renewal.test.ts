@@ -1,31 +1,32 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { APP_URL, TestBrowser, addQuestion, buildTestApp, startTestProvider } from '../helpers/app.ts'
+import { eachDatabase, sqlRows, sqlRow, sqlValue } from '../helpers/databases.ts'
 
 const HTMX = { 'hx-request': 'true' }
 
 function sessionRows (app: FastifyInstance) {
-  return app.db.$client.prepare('select id, user_id as userId, renew_at as renewAt, last_seen_at as lastSeenAt, refresh_token as refreshToken from sessions')
-    .all() as Array<{ id: string, userId: number, renewAt: number, lastSeenAt: number, refreshToken: string | null }>
+  return sqlRows<{ id: string, userId: number, renewAt: number, lastSeenAt: number, refreshToken: string | null }>(app,
+    'select id, user_id as "userId", renew_at as "renewAt", last_seen_at as "lastSeenAt", refresh_token as "refreshToken" from sessions')
 }
 
 /** Plays the renewal interval having passed, without waiting for it. */
-function renewalDue (app: FastifyInstance) {
-  app.db.$client.prepare('update sessions set renew_at = 0').run()
+async function renewalDue (app: FastifyInstance) {
+  await sqlRows(app, 'update sessions set renew_at = ?', [new Date(0)])
 }
 
-t.test('without a refresh token, a due page GET re-checks silently (prompt=none) and returns to the page', async (t) => {
+eachDatabase('without a refresh token, a due page GET re-checks silently (prompt=none) and returns to the page', async (t, db) => {
   const provider = await startTestProvider(t, { refreshTokens: false })
-  const { app, serverErrors } = await buildTestApp(t, { provider })
+  const { app, serverErrors } = await buildTestApp(t, { db, provider })
   const q = await addQuestion(app, 'Cats or dogs?', -1, ['Cats', 'Dogs'])
   const carol = new TestBrowser(app)
   await carol.login('carol')
-  const [before] = sessionRows(app)
+  const [before] = await sessionRows(app)
   t.equal(before?.refreshToken, null, 'no refresh token was given')
   t.ok((before?.renewAt ?? 0) > Date.now() + 800_000, 'renewal due in OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS (900 s)')
   const token = await carol.csrfToken(`/polls/${q.id}/`)
 
-  renewalDue(app)
+  await renewalDue(app)
   // A POST is served while the renewal is due: no vote is lost to it.
   const vote = await carol.post(`/polls/${q.id}/vote/`, { choice: String(q.choices[0]?.id) }, { ...HTMX, 'x-csrf-token': token })
   t.equal(vote.status, 200)
@@ -47,25 +48,25 @@ t.test('without a refresh token, a due page GET re-checks silently (prompt=none)
   t.equal(back.status, 200)
   t.match(back.body, /Cats or dogs\?/)
   t.notMatch(back.body, /you are now signed in/, 'a renewal is silent: no "signed in" message')
-  const [after] = sessionRows(app)
+  const [after] = await sessionRows(app)
   t.not(after?.id, before?.id, 'a new session row')
   t.ok((after?.renewAt ?? 0) > Date.now() + 800_000, 'next renewal in 900 s')
   t.same(serverErrors, [])
 })
 
-t.test('when the provider answers login_required, the session ends and the login returns to the page', async (t) => {
+eachDatabase('when the provider answers login_required, the session ends and the login returns to the page', async (t, db) => {
   const provider = await startTestProvider(t, { refreshTokens: false })
-  const { app, serverErrors } = await buildTestApp(t, { provider })
+  const { app, serverErrors } = await buildTestApp(t, { db, provider })
   const carol = new TestBrowser(app)
   await carol.login('carol')
   carol.jar.clear(provider.issuer) // the provider's sign-in is gone (signed out there, or expired)
-  renewalDue(app)
+  await renewalDue(app)
 
   const page = await carol.get('/polls/?page=1')
   const atProvider = await carol.follow(page)
   t.equal(new URL(atProvider.url).origin, provider.issuer, 'at the provider to sign in again')
   t.match(atProvider.body, /Development sign-in/, 'the interactive sign-in page')
-  t.same(sessionRows(app), [], 'the old session ended when the provider said login_required')
+  t.same(await sessionRows(app), [], 'the old session ended when the provider said login_required')
   t.match((await carol.get('/user')).body, /You are not signed in/)
 
   const action = /action="([^"]*\/login)"/.exec(atProvider.body)?.[1] ?? ''
@@ -75,12 +76,12 @@ t.test('when the provider answers login_required, the session ends and the login
   t.same(serverErrors, [])
 })
 
-t.test('with a refresh token, renewal happens in the background and re-reads the roles', async (t) => {
-  const { app, provider, serverErrors } = await buildTestApp(t)
+eachDatabase('with a refresh token, renewal happens in the background and re-reads the roles', async (t, db) => {
+  const { app, provider, serverErrors } = await buildTestApp(t, { db })
   const q = await addQuestion(app, 'Tea or coffee?', -1, ['Tea', 'Coffee'])
   const carol = new TestBrowser(app)
   await carol.login('carol')
-  const [first] = sessionRows(app)
+  const [first] = await sessionRows(app)
   const sealed = first?.refreshToken ?? ''
   t.ok(sealed !== '', 'a refresh token is kept server-side')
   t.notMatch(carol.jar.header(new URL(APP_URL)), sealed.slice(0, 20), 'and never in the cookie')
@@ -90,67 +91,67 @@ t.test('with a refresh token, renewal happens in the background and re-reads the
   if (user === undefined) throw new Error('carol missing')
   user.roles = ['user', 'staff'] // promoted at the provider
   t.equal((await carol.get(`/polls/${q.id}/results/`)).status, 403, 'before the renewal: still a user')
-  renewalDue(app)
+  await renewalDue(app)
   const results = await carol.get(`/polls/${q.id}/results/`)
   t.equal(results.status, 200, 'renewed in the background (no redirect) and now staff')
   t.equal((await app.users.userBySub('dev-carol'))?.role, 'staff')
-  const [second] = sessionRows(app)
+  const [second] = await sessionRows(app)
   t.equal(second?.id, first?.id, 'the same session')
   t.ok((second?.renewAt ?? 0) > Date.now() + 800_000, 'next renewal in 900 s')
   t.not(app.oidc.tokenBox.open(second?.refreshToken ?? ''), app.oidc.tokenBox.open(sealed), 'the provider rotated the refresh token')
 
   // Several requests at once when a renewal is due: one renews, the others go on. A second use of a
   // rotated refresh token would make the provider revoke the grant, and the next renewal would fail.
-  renewalDue(app)
+  await renewalDue(app)
   const pages = await Promise.all(Array.from({ length: 8 }, async () => carol.get('/user')))
   t.same(pages.map((p) => p.status), Array(8).fill(200))
   t.ok(pages.every((p) => p.body.includes('<dd>carol</dd>')), 'all served signed in')
-  renewalDue(app)
+  await renewalDue(app)
   t.match((await carol.get('/user')).body, /<dd>staff<\/dd>/, 'the next renewal still works: the refresh token was used once')
 
   user.roles = [] // removed at the provider: takes effect at the next renewal, without a logout
-  renewalDue(app)
+  await renewalDue(app)
   const gone = await carol.get(`/polls/${q.id}/results/`, { ...HTMX, 'hx-current-url': `${APP_URL}/polls/${q.id}/` })
   t.equal(gone.status, 401, 'an htmx request of an ended session')
   t.equal(gone.headers['hx-redirect'], `/oidc/authenticate/?next=${encodeURIComponent(`/polls/${q.id}/`)}`, 'goes to the login as a whole page')
-  t.same(sessionRows(app), [], 'the session ended')
+  t.same(await sessionRows(app), [], 'the session ended')
   t.same(serverErrors, [])
 })
 
-t.test('a provider outage during renewal keeps the session, and retries later', async (t) => {
-  const { app, provider, serverErrors } = await buildTestApp(t)
+eachDatabase('a provider outage during renewal keeps the session, and retries later', async (t, db) => {
+  const { app, provider, serverErrors } = await buildTestApp(t, { db })
   const carol = new TestBrowser(app)
   await carol.login('carol')
   await provider.close()
-  renewalDue(app)
+  await renewalDue(app)
   const page = await carol.get('/user')
   t.equal(page.status, 200)
   t.match(page.body, /<dd>carol<\/dd>/, 'still signed in while the provider is down')
-  const [row] = sessionRows(app)
+  const [row] = await sessionRows(app)
   t.ok((row?.renewAt ?? 0) > Date.now() + 30_000 && (row?.renewAt ?? 0) < Date.now() + 120_000, 'tried again in about a minute')
   t.same(serverErrors, [])
 })
 
-t.test('idle timeout and absolute lifetime end the session', async (t) => {
-  const { app, serverErrors } = await buildTestApp(t, { env: { SESSION_IDLE_TIMEOUT_SECONDS: '600', SESSION_LIFETIME_SECONDS: '3600' } })
+eachDatabase('idle timeout and absolute lifetime end the session', async (t, db) => {
+  const { app, serverErrors } = await buildTestApp(t, { db, env: { SESSION_IDLE_TIMEOUT_SECONDS: '600', SESSION_LIFETIME_SECONDS: '3600' } })
   const carol = new TestBrowser(app)
   const landed = await carol.login('carol', '/user')
   t.match(landed.body, /Hello carol, you are now signed in/, 'a flash message after login')
-  const row = app.db.$client.prepare('select created_at as createdAt, expires_at as expiresAt from sessions').get() as { createdAt: number, expiresAt: number }
-  t.equal(row.expiresAt - row.createdAt, 3_600_000, 'absolute lifetime from SESSION_LIFETIME_SECONDS')
+  const row = await sqlRow<{ createdAt: number, expiresAt: number }>(app, 'select created_at as "createdAt", expires_at as "expiresAt" from sessions')
+  t.equal((row?.expiresAt ?? 0) - (row?.createdAt ?? 0), 3_600_000, 'absolute lifetime from SESSION_LIFETIME_SECONDS')
 
   // Activity is recorded, but at most once a minute.
-  app.db.$client.prepare('update sessions set last_seen_at = ?').run(Date.now() - 120_000)
+  await sqlRows(app, 'update sessions set last_seen_at = ?', [new Date(Date.now() - 120_000)])
   await carol.get('/user')
-  const seen = (app.db.$client.prepare('select last_seen_at as v from sessions').get() as { v: number }).v
+  const seen = await sqlValue(app, 'select last_seen_at as v from sessions')
   t.ok(seen > Date.now() - 5000, 'a request after two minutes records activity')
 
-  app.db.$client.prepare('update sessions set last_seen_at = ?').run(Date.now() - 601_000)
+  await sqlRows(app, 'update sessions set last_seen_at = ?', [new Date(Date.now() - 601_000)])
   t.match((await carol.get('/user')).body, /You are not signed in/, 'idle for longer than SESSION_IDLE_TIMEOUT_SECONDS')
-  t.same(sessionRows(app), [], 'and the row is gone')
+  t.same(await sessionRows(app), [], 'and the row is gone')
 
   await carol.login('carol')
-  app.db.$client.prepare('update sessions set expires_at = ?').run(Date.now() - 1)
+  await sqlRows(app, 'update sessions set expires_at = ?', [new Date(Date.now() - 1)])
   t.match((await carol.get('/user')).body, /You are not signed in/, 'past the absolute lifetime')
   t.same(serverErrors, [])
 })
