@@ -15,8 +15,10 @@ import { openPostgresStore } from '../../src/db/postgres/store.ts'
 export interface PostgresServer {
   /** postgres://… of a database on this server. */
   url: (database: string) => string
-  /** A new, empty database with every migration applied; its URL. */
+  /** A new database with every migration applied; its URL. */
   freshDatabase: () => Promise<string>
+  /** A new database with nothing in it, not even the migrations. */
+  emptyDatabase: () => Promise<string>
   stop: () => Promise<void>
 }
 
@@ -87,6 +89,11 @@ export async function startPostgresServer (): Promise<PostgresServer> {
       await migratedTemplate()
       const name = `polls_${process.pid}_${++counter}`
       await admin.query(`create database ${name} template polls_template`)
+      return url(name)
+    },
+    async emptyDatabase () {
+      const name = `polls_${process.pid}_${++counter}_empty`
+      await admin.query(`create database ${name} template template0`)
       return url(name)
     },
     async stop () {
