@@ -73,6 +73,14 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
     trustProxy: config.trustProxy,
     logController: new AccessLog(),
     bodyLimit: 64 * 1024,
+    // A client that trickles a request in is cut off (408) once the request is not whole in time; Node
+    // looks at open connections every connectionsCheckingInterval. Headers get the shorter bound.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: Math.min(10_000, config.requestTimeoutMs),
+      connectionsCheckingInterval: 1000
+    },
     routerOptions: { ignoreTrailingSlash: true },
     // A request id on every log line and in the x-request-id response header; a proxy's id is kept
     // when it looks like one (so logs on both sides line up), otherwise a fresh one is made.
@@ -84,6 +92,9 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorate('config', config)
+  // Past the cap, new connections are closed at once: the process keeps file descriptors for the
+  // database and for the connections it is already serving.
+  app.server.maxConnections = config.maxConnections
   // Server time per response, for browsers' dev tools and for `npm run bench` (which reads it).
   // While closing, answers in flight still go out, each telling the client to drop the connection:
   // a keep-alive connection reused for the next request would otherwise hold the close open.
@@ -104,6 +115,9 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
   await app.register(staticPlugin, { publicDir: join(root, 'public') })
 
   await app.register(async function pages (site) {
+    // Pages take web forms only: Fastify's default JSON and text parsers would let a script send what
+    // no form can (such as lone UTF-16 surrogates, which JSON escapes allow); other types get a 415.
+    site.removeAllContentTypeParsers()
     await site.register(formbody, { bodyLimit: 16 * 1024 })
     await site.register(sessionPlugin)
     await site.register(authPlugin)

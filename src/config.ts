@@ -32,6 +32,10 @@ export interface AppConfig {
   /** Fastify's trustProxy: false, true (only when the app is reachable solely through the proxy), or proxy addresses/CIDRs. */
   trustProxy: boolean | string
   rateLimits: { loginsPerMinute: number, votesPerMinute: number }
+  /** A request whose headers and body have not arrived whole within this long is answered 408 and its connection closed. */
+  requestTimeoutMs: number
+  /** Open connections at most; more are closed at once, so slow clients cannot use up the file descriptors. */
+  maxConnections: number
   /** Absolute lifetime from login and idle timeout since the last request, in milliseconds. */
   sessionLifetimeMs: number
   sessionIdleTimeoutMs: number
@@ -146,9 +150,11 @@ export function parseConfig (env: Env): AppConfig {
     problems.push(`TRUST_PROXY must be false, true or a comma-separated list of proxy addresses/CIDRs such as 127.0.0.1,10.0.0.0/8 (got "${trustProxyRaw}")`)
   }
   const rateLimits = {
-    loginsPerMinute: parseInteger(value('RATE_LIMIT_LOGINS_PER_MINUTE') ?? '30', 'RATE_LIMIT_LOGINS_PER_MINUTE', 1, 1_000_000, problems),
+    loginsPerMinute: parseInteger(value('RATE_LIMIT_LOGINS_PER_MINUTE') ?? '600', 'RATE_LIMIT_LOGINS_PER_MINUTE', 1, 1_000_000, problems),
     votesPerMinute: parseInteger(value('RATE_LIMIT_VOTES_PER_MINUTE') ?? '60', 'RATE_LIMIT_VOTES_PER_MINUTE', 1, 1_000_000, problems)
   }
+  const requestTimeoutMs = parseInteger(value('REQUEST_TIMEOUT_MS') ?? '30000', 'REQUEST_TIMEOUT_MS', 1000, 300_000, problems)
+  const maxConnections = parseInteger(value('MAX_CONNECTIONS') ?? '10000', 'MAX_CONNECTIONS', 16, 1_000_000, problems)
   const timeoutMs = parseInteger(value('OIDC_HTTP_TIMEOUT_MS') ?? '5000', 'OIDC_HTTP_TIMEOUT_MS', 100, 120000, problems)
 
   if (problems.length > 0) throw new ConfigError(problems)
@@ -171,6 +177,8 @@ export function parseConfig (env: Env): AppConfig {
     webConcurrency,
     trustProxy,
     rateLimits,
+    requestTimeoutMs,
+    maxConnections,
     sessionLifetimeMs: sessionLifetimeSeconds * 1000,
     sessionIdleTimeoutMs: sessionIdleSeconds * 1000,
     oidc: {

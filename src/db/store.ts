@@ -43,7 +43,14 @@ export interface PollStore {
 
 // ---- sessions
 /** What every request needs of its session; the tokens are read only when they are used. */
-export interface SessionUser { user: User, hasRefreshToken: boolean, renewAt: Date, lastSeenAt: Date }
+export interface SessionUser {
+  user: User
+  hasRefreshToken: boolean
+  renewAt: Date
+  lastSeenAt: Date
+  /** When the provider last confirmed the sign-in (login or renewal). */
+  checkedAt: Date
+}
 export interface SessionTokens {
   idToken: string
   /** Sealed (src/oidc/token-box.ts); null when the provider gave no refresh token. */
@@ -65,8 +72,13 @@ export interface SessionStore {
   endSession: (id: string) => Awaitable<void>
   /** Signs the user out everywhere (roles removed at the provider, account deactivated). */
   endUserSessions: (userId: number) => Awaitable<number>
-  /** Back-channel logout: the sessions of one provider session (`sid`), or of one subject (`sub`), or both. */
-  endProviderSessions: (claims: { sid?: string, sub?: string }) => Awaitable<number>
+  /**
+   * Back-channel logout: the sessions of one provider session (`sid`), or of one subject (`sub`), or both;
+   * only those started by `startedBy` (a logout token says nothing about sign-ins after it).
+   */
+  endProviderSessions: (claims: { sid?: string, sub?: string, startedBy: Date }) => Awaitable<number>
+  /** Remembers a logout token's jti until `expiresAt`: true the first time, false for a replay, on every node. */
+  useLogoutToken: (jti: string, expiresAt: Date, at?: number) => Awaitable<boolean>
 }
 
 // ---- users

@@ -23,6 +23,7 @@ export interface CompletedLogin {
   providerSid?: string
   refreshToken?: string
   silent: boolean
+  resubmit: boolean
 }
 
 /** The account fields the provider's claims give, as stored at login and at each renewal. */
@@ -40,7 +41,9 @@ export function profileFromClaims (claims: Record<string, unknown>, sub: string,
 function claimString (claims: Record<string, unknown>, ...names: string[]): string {
   for (const name of names) {
     const v = claims[name]
-    if (typeof v === 'string' && v.trim() !== '') return v.trim().slice(0, 200)
+    // Claims are JSON, which can carry lone surrogates; and cutting at 200 UTF-16 units can split a
+    // pair. Either would be stored as invalid UTF-8, so what is kept is made well-formed.
+    if (typeof v === 'string' && v.trim() !== '') return v.trim().slice(0, 200).toWellFormed()
   }
   return ''
 }
@@ -111,6 +114,7 @@ export async function completeLogin (app: FastifyInstance, request: FastifyReque
     next: pending.next,
     providerSid: typeof idClaims.sid === 'string' && idClaims.sid !== '' ? idClaims.sid : undefined,
     refreshToken: tokens.refreshToken,
-    silent: pending.silent === true
+    silent: pending.silent === true,
+    resubmit: pending.resubmit === true
   }
 }

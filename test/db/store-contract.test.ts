@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openSqliteStore } from '../../src/db/sqlite-store.ts'
 import { openPostgresStore } from '../../src/db/postgres/store.ts'
+import { POSTGRES_MIGRATIONS } from '../../src/db/postgres/client.ts'
+import { readMigrationFiles } from 'drizzle-orm/migrator'
 import type { Store } from '../../src/db/store.ts'
 import { DATABASES, type DatabaseKind } from '../helpers/app.ts'
 import { freshPostgresUrl, testPostgres } from '../helpers/postgres.ts'
@@ -93,13 +95,21 @@ for (const kind of DATABASES) {
 
     const second = await one.sessions.startSession({ ...fields, providerSid: 'op-sid-2' }, start)
     const third = await one.sessions.startSession({ ...fields, providerSid: 'op-sid-2' }, start)
-    t.equal(await other.sessions.endProviderSessions({}), 0, 'no claims, nothing ended')
-    t.equal(await other.sessions.endProviderSessions({ sid: 'op-sid-2', sub: 'someone-else' }), 0, 'sid and sub must both match')
-    t.equal(await other.sessions.endProviderSessions({ sid: 'op-sid-2' }), 2, 'by provider session')
+    t.equal(await other.sessions.endProviderSessions({ startedBy: new Date() }), 0, 'no claims, nothing ended')
+    t.equal(await other.sessions.endProviderSessions({ sid: 'op-sid-2', sub: 'someone-else', startedBy: new Date() }), 0, 'sid and sub must both match')
+    t.equal(await other.sessions.endProviderSessions({ sid: 'op-sid-2', startedBy: new Date() }), 2, 'by provider session')
     t.equal(await one.sessions.sessionUser(second, start + 1), undefined)
     t.equal(await one.sessions.sessionUser(third, start + 1), undefined)
     await one.sessions.startSession(fields, start)
-    t.equal(await other.sessions.endProviderSessions({ sub: 'sub-1' }), 2, 'by subject: every session of the user')
+    t.equal(await other.sessions.endProviderSessions({ sub: 'sub-1', startedBy: new Date() }), 2, 'by subject: every session of the user')
+    const afterToken = await one.sessions.startSession(fields, start + 5000)
+    t.equal(await other.sessions.endProviderSessions({ sub: 'sub-1', startedBy: new Date(start + 1000) }), 0, 'a sign-in after the logout token was issued stays')
+    await other.sessions.endSession(afterToken)
+    const expires = new Date(start + 60_000)
+    const uses = await Promise.all([one, other, one, other].map((s) => s.sessions.useLogoutToken('jti-1', expires, start)))
+    t.equal(uses.filter(Boolean).length, 1, 'a logout token is used once, however many nodes it reaches')
+    t.equal(await one.sessions.useLogoutToken('jti-2', expires, start), true, 'another token is new')
+    t.equal(await other.sessions.useLogoutToken('jti-1', new Date(start + 120_000), start + 61_000), true, 'an expired entry is swept, not kept for ever')
     const last = await one.sessions.startSession(fields, start)
     await other.sessions.endSession(last)
     t.equal(await one.sessions.sessionUser(last, start + 1), undefined, 'ended on one, gone on the other')
@@ -188,6 +198,7 @@ t.test('postgres: nodes starting together on an empty database migrate it once',
   const nodes = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore(url, { poolSize: 2 })))
   t.teardown(() => Promise.all(nodes.map((n) => n.close())))
   const applied = await Promise.all(nodes.map((n) => n.migrationsApplied()))
-  t.same(applied, [3, 3, 3, 3], 'every node sees each migration applied, once')
+  const expected = readMigrationFiles({ migrationsFolder: POSTGRES_MIGRATIONS }).length
+  t.same(applied, [expected, expected, expected, expected], 'every node sees each migration applied, once')
   t.equal((await nodes[0]!.pool.query("select count(*)::int as n from pg_extension where extname = 'pg_trgm'")).rows[0].n, 1, 'pg_trgm is there')
 })

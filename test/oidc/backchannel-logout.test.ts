@@ -1,6 +1,10 @@
 import t from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { SignJWT, generateKeyPair } from 'jose'
-import { APP_URL, TestBrowser, buildTestApp, startTestProvider, type Page } from '../helpers/app.ts'
+import { APP_URL, TestBrowser, buildTestApp, buildTestAppFor, startTestProvider, type Page } from '../helpers/app.ts'
+import { startHostileProvider } from '../helpers/hostile-provider.ts'
 import { eachDatabase, sqlRows, sqlRow, sqlValue } from '../helpers/databases.ts'
 import { freePort } from '../helpers/free-port.ts'
 
@@ -84,4 +88,54 @@ eachDatabase('logging out through the app leaves a message on the home page', as
   t.match(home.body, /You have been logged out\./)
   t.notMatch((await bob.get('/')).body, /You have been logged out\./, 'shown once')
   t.same(serverErrors, [])
+})
+
+eachDatabase('logout tokens: exp required, a jti is used once across processes and nodes, typ logout+jwt, none ends a later session', async (t, db) => {
+  const op = await startHostileProvider(t)
+  // Two processes (or nodes) of one deployment: two apps on one database.
+  const first = await buildTestAppFor(t, op.issuer, { db })
+  const second = await buildTestAppFor(t, op.issuer, { env: { DATABASE_URL: first.app.config.databaseUrl } })
+  const app = first.app
+  const sessions = () => sqlValue(app, 'select count(*) as n from sessions')
+  const post = (target: typeof app, token: string) => target.inject({
+    method: 'POST', url: '/oidc/backchannel-logout/', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `logout_token=${token}`
+  })
+  const browser = new TestBrowser(app)
+  t.equal((await browser.follow(await browser.get('/oidc/authenticate/?next=%2Fuser'))).status, 200, 'signed in')
+  t.equal((await sessions()), 1)
+
+  const captured = await op.logoutToken()
+  t.equal((await post(app, captured)).statusCode, 200, 'a good sub-only logout token is accepted')
+  t.equal((await sessions()), 0, 'and ends the session')
+
+  await new Promise((resolve) => setTimeout(resolve, 1100)) // the next session starts after the token's iat
+  const again = new TestBrowser(app)
+  t.equal((await again.follow(await again.get('/oidc/authenticate/?next=%2Fuser'))).status, 200, 'signed in again')
+  for (const [label, target] of [['the same process', app], ['another process', second.app]] as const) {
+    const replay = await post(target, captured)
+    t.equal(replay.statusCode, 400, `the captured token replayed to ${label}: refused`)
+    t.match(replay.json().error_description, /already used/)
+  }
+  t.equal((await sessions()), 1, 'the replays ended nothing')
+
+  const now = Math.floor(Date.now() / 1000)
+  for (const [label, claims, header] of [
+    ['no exp', { exp: undefined }, {}],
+    ['expired', { iat: now - 600, exp: now - 300 }, {}],
+    ['typ JWT', {}, { typ: 'JWT' }],
+    ['typ of an ID token', {}, { typ: 'id_token+jwt' }]
+  ] as const) {
+    const res = await post(app, await op.logoutToken(claims, header))
+    t.equal(res.statusCode, 400, `${label}: refused`)
+    t.equal((await sessions()), 1, `${label}: ends nothing`)
+  }
+
+  const older = await op.logoutToken({ iat: now - 120 })
+  t.equal((await post(app, older)).statusCode, 200, 'a token issued before the session started is accepted')
+  t.equal((await sessions()), 1, 'but does not end the later session')
+  t.match((await again.get('/user')).body, /<dd>hostile<\/dd>/, 'still signed in')
+
+  t.equal((await post(second.app, await op.logoutToken({}, { typ: undefined }))).statusCode, 200, 'without typ: accepted (typ is checked when present)')
+  t.equal((await sessions()), 0, 'and ends the session, from the other process too')
+  t.same([...first.serverErrors, ...second.serverErrors], [])
 })

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { OUTAGE_GRACE_MS } from '../../src/plugins/app/auth.ts'
 import type { FastifyInstance } from 'fastify'
 import { APP_URL, TestBrowser, addQuestion, buildTestApp, startTestProvider } from '../helpers/app.ts'
 import { eachDatabase, sqlRows, sqlRow, sqlValue } from '../helpers/databases.ts'
@@ -15,6 +16,17 @@ async function renewalDue (app: FastifyInstance) {
   await sqlRows(app, 'update sessions set renew_at = ?', [new Date(0)])
 }
 
+/** Plays the provider having last confirmed the sign-in `ms` ago. */
+async function confirmedAgo (app: FastifyInstance, ms: number) {
+  await sqlRows(app, 'update sessions set checked_at = ?', [new Date(Date.now() - ms)])
+}
+
+async function lastSeen (app: FastifyInstance): Promise<number> {
+  return (await sessionRows(app))[0]?.lastSeenAt ?? 0
+}
+
+const RENEW_AFTER_MS = 900_000
+
 eachDatabase('without a refresh token, a due page GET re-checks silently (prompt=none) and returns to the page', async (t, db) => {
   const provider = await startTestProvider(t, { refreshTokens: false })
   const { app, serverErrors } = await buildTestApp(t, { db, provider })
@@ -27,10 +39,6 @@ eachDatabase('without a refresh token, a due page GET re-checks silently (prompt
   const token = await carol.csrfToken(`/polls/${q.id}/`)
 
   await renewalDue(app)
-  // A POST is served while the renewal is due: no vote is lost to it.
-  const vote = await carol.post(`/polls/${q.id}/vote/`, { choice: String(q.choices[0]?.id) }, { ...HTMX, 'x-csrf-token': token })
-  t.equal(vote.status, 200)
-  t.same((await app.polls.tallyVotes(q.id)).map((c) => c.votes), [1, 0], 'the vote is stored')
   // An htmx GET sends the whole page through the re-check, never a login page into the fragment.
   const fragment = await carol.get(`/polls/${q.id}/results/`, { ...HTMX, 'hx-current-url': `${APP_URL}/polls/${q.id}/` })
   t.equal(fragment.status, 204)
@@ -51,6 +59,90 @@ eachDatabase('without a refresh token, a due page GET re-checks silently (prompt
   const [after] = await sessionRows(app)
   t.not(after?.id, before?.id, 'a new session row')
   t.ok((after?.renewAt ?? 0) > Date.now() + 800_000, 'next renewal in 900 s')
+  t.same(serverErrors, [])
+})
+
+eachDatabase('a sign-in past its re-check changes nothing: votes go through the re-check and back, asking to send again', async (t, db) => {
+  const provider = await startTestProvider(t, { refreshTokens: false })
+  const { app, serverErrors } = await buildTestApp(t, { db, provider })
+  const q = await addQuestion(app, 'Cats or dogs?', -1, ['Cats', 'Dogs'])
+  const carol = new TestBrowser(app)
+  await carol.login('carol')
+  const token = await carol.csrfToken(`/polls/${q.id}/`)
+  await renewalDue(app)
+  const seenBefore = Date.now() - 120_000
+  await sqlRows(app, 'update sessions set last_seen_at = ?', [new Date(seenBefore)])
+  const vote = { choice: String(q.choices[0]?.id) }
+  const pageUrl = `${APP_URL}/polls/${q.id}/`
+  const throughRecheck = `/oidc/refresh/?next=${encodeURIComponent(`/polls/${q.id}/`)}&resubmit=1`
+
+  const htmx = await carol.post(`/polls/${q.id}/vote/`, vote, { ...HTMX, 'x-csrf-token': token, 'hx-current-url': pageUrl })
+  t.equal(htmx.status, 204, 'htmx: not served')
+  t.equal(htmx.headers['hx-redirect'], throughRecheck, 'the whole page goes through the re-check')
+  const plain = await carol.post(`/polls/${q.id}/vote/`, { ...vote, _csrf: token }, { referer: pageUrl })
+  t.equal(plain.status, 303, 'a plain form: see other')
+  t.equal(plain.headers.location, throughRecheck)
+  t.same((await app.polls.tallyVotes(q.id)).map((c) => c.votes), [0, 0], 'no vote stored on the unchecked sign-in')
+  t.equal(await lastSeen(app), seenBefore, 'and the refused posts did not count as activity')
+
+  const back = await carol.follow(plain)
+  t.equal(back.url, pageUrl, 'back on the page after the re-check')
+  t.match(back.body, /Please send the form again/, 'which says to send the form again')
+  t.notMatch(back.body, /you are now signed in/)
+  const again = await carol.post(`/polls/${q.id}/vote/`, vote, { ...HTMX, 'x-csrf-token': await carol.csrfToken(`/polls/${q.id}/`) })
+  t.equal(again.status, 200, 'sent again on the confirmed sign-in: served')
+  t.same((await app.polls.tallyVotes(q.id)).map((c) => c.votes), [1, 0])
+  t.same(serverErrors, [])
+})
+
+eachDatabase('an admin whose roles were removed cannot change anything once the re-check is due, without refresh tokens', async (t, db) => {
+  const provider = await startTestProvider(t, { refreshTokens: false })
+  const { app, serverErrors } = await buildTestApp(t, { db, provider, env: { OIDC_REFRESH_TOKENS: 'false' } })
+  const q = await addQuestion(app, 'Keep me?', -1)
+  const alice = new TestBrowser(app)
+  await alice.login('alice')
+  const token = await alice.csrfToken('/admin/')
+  const aliceAtProvider = provider.users.get('alice')
+  if (aliceAtProvider === undefined) throw new Error('alice missing')
+  aliceAtProvider.roles = []
+  await renewalDue(app)
+
+  const remove = await alice.post(`/admin/questions/${q.id}/delete/`, { _csrf: token, back: '/admin/questions/' }, { referer: `${APP_URL}/admin/questions/` })
+  t.equal(remove.status, 303, 'the delete is not served')
+  t.match(String(remove.headers.location), /^\/oidc\/refresh\//)
+  t.equal((await app.polls.tallyVotes(q.id)).length, 2, 'the question is still there')
+  const refused = await alice.follow(remove)
+  t.equal(refused.status, 403, 'the re-check finds no role: refused')
+  t.same(await sessionRows(app), [], 'and her session ended')
+  t.same(serverErrors, [])
+})
+
+eachDatabase(`a provider outage: state changes are served for ${OUTAGE_GRACE_MS / 60_000} minutes past the re-check, reads after that too`, async (t, db) => {
+  const { app, provider, serverErrors } = await buildTestApp(t, { db })
+  const q = await addQuestion(app, 'Tea or coffee?', -1, ['Tea', 'Coffee'])
+  const carol = new TestBrowser(app)
+  await carol.login('carol')
+  const hx = { ...HTMX, 'x-csrf-token': await carol.csrfToken(`/polls/${q.id}/`), 'hx-current-url': `${APP_URL}/polls/${q.id}/` }
+  await provider.close()
+
+  await renewalDue(app)
+  await confirmedAgo(app, RENEW_AFTER_MS + 60_000)
+  const within = await carol.post(`/polls/${q.id}/vote/`, { choice: String(q.choices[0]?.id) }, hx)
+  t.equal(within.status, 200, 'a minute past the re-check, the provider down: the vote is served')
+  t.same((await app.polls.tallyVotes(q.id)).map((c) => c.votes), [1, 0])
+  t.ok(((await sessionRows(app))[0]?.renewAt ?? 0) > Date.now(), 'the renewal was tried, and is tried again later')
+
+  await confirmedAgo(app, RENEW_AFTER_MS + OUTAGE_GRACE_MS + 10_000)
+  const seenBefore = Date.now() - 120_000
+  await sqlRows(app, 'update sessions set last_seen_at = ?', [new Date(seenBefore)])
+  const past = await carol.post(`/polls/${q.id}/vote/`, { choice: String(q.choices[1]?.id) }, hx)
+  t.equal(past.status, 204, 'past the grace: not served')
+  t.equal(past.headers['hx-redirect'], `/oidc/refresh/?next=${encodeURIComponent(`/polls/${q.id}/`)}&resubmit=1`)
+  t.same((await app.polls.tallyVotes(q.id)).map((c) => c.votes), [1, 0], 'nothing changed')
+  t.equal(await lastSeen(app), seenBefore, 'not counted as activity')
+  const read = await carol.get('/user')
+  t.equal(read.status, 200, 'reads are still served while the provider is down')
+  t.match(read.body, /<dd>carol<\/dd>/)
   t.same(serverErrors, [])
 })
 
@@ -153,5 +245,19 @@ eachDatabase('idle timeout and absolute lifetime end the session', async (t, db)
   await carol.login('carol')
   await sqlRows(app, 'update sessions set expires_at = ?', [new Date(Date.now() - 1)])
   t.match((await carol.get('/user')).body, /You are not signed in/, 'past the absolute lifetime')
+  t.same(serverErrors, [])
+})
+
+eachDatabase('a link from another site to the re-check cannot end a session that is not due', async (t, db) => {
+  const provider = await startTestProvider(t, { refreshTokens: false })
+  const { app, serverErrors } = await buildTestApp(t, { db, provider })
+  const carol = new TestBrowser(app)
+  await carol.login('carol')
+  carol.jar.clear(provider.issuer) // the provider's sign-in is gone: a prompt=none would answer login_required
+  const crossSite = { 'sec-fetch-site': 'cross-site', referer: 'https://evil.example/' }
+  const landed = await carol.follow(await carol.get('/oidc/refresh/?next=%2Fuser', crossSite))
+  t.equal(landed.url, `${APP_URL}/user`, 'straight to next: nothing to re-check')
+  t.match(landed.body, /<dd>carol<\/dd>/, 'still signed in')
+  t.equal((await sessionRows(app)).length, 1, 'the session is still there')
   t.same(serverErrors, [])
 })

@@ -9,8 +9,9 @@ export function loginUrl (next: string): string {
   return `/oidc/authenticate/?next=${encodeURIComponent(next)}`
 }
 
-export function refreshUrl (next: string): string {
-  return `/oidc/refresh/?next=${encodeURIComponent(next)}`
+/** `resubmit`: the request that was sent through the re-check changed something; the page says to send it again. */
+export function refreshUrl (next: string, { resubmit = false } = {}): string {
+  return `/oidc/refresh/?next=${encodeURIComponent(next)}${resubmit ? '&resubmit=1' : ''}`
 }
 
 // Activity is written at most this often per session: the idle timeout needs minutes, not milliseconds,
@@ -18,10 +19,22 @@ export function refreshUrl (next: string): string {
 const TOUCH_EVERY_MS = 60_000
 // A renewal that could not reach the provider is tried again after this long.
 const RENEW_RETRY_MS = 60_000
+/**
+ * While the provider cannot be reached, a sign-in past its re-check may still change things for this
+ * long, so an outage does not lock everyone out at once; after it only reads are served until the
+ * provider confirms the sign-in again. Without a refresh token there is no grace: the re-check is a
+ * redirect, which every state change goes through first.
+ */
+export const OUTAGE_GRACE_MS = 5 * 60_000
+// Methods that change nothing (RFC 9110 safe methods).
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The sign-in is due for a re-check at the provider and can only be done by a redirect. */
+    /**
+     * This request may not be served on the sign-in as it is: it is due for a re-check at the provider
+     * that only a redirect can do (and, for a state change, no grace applies).
+     */
     renewalDue: boolean
   }
 }
@@ -42,6 +55,8 @@ export default fp(async function authPlugin (app) {
     whenReady(app.sessions.endSession(sid), () => done(), done)
   }
 
+  const renewAfterMs = app.config.oidc.renewAfterMs
+
   // Callback style, so that the requests that need no renewal (nearly all) make no promise on SQLite,
   // whose store answers synchronously (whenReady); PostgreSQL's answers arrive as promises.
   app.addHook('onRequest', (request, _reply, done) => {
@@ -58,40 +73,47 @@ export default fp(async function authPlugin (app) {
     }
     const lastSeen = found.lastSeenAt.getTime()
     if (now - lastSeen > idleMs) return endSession(request, sid, done)
-    if (now - lastSeen > TOUCH_EVERY_MS) whenReady(app.sessions.touchSession(sid, now), () => decide(request, sid, now, found, done), done)
-    else decide(request, sid, now, found, done)
-  }
+    // A state change (and the re-check route itself) holds to the grace; a read is served until the
+    // re-check can happen.
+    const strict = !SAFE_METHODS.has(request.method) || request.routeOptions.url === '/oidc/refresh/'
+    const pastGrace = strict && now > found.checkedAt.getTime() + renewAfterMs + OUTAGE_GRACE_MS
 
-  function decide (request: FastifyRequest, sid: string, now: number, found: SessionUser, done: (err?: Error) => void) {
-    const signIn = (user: User) => {
+    const signIn = (user: User, recheckFirst: boolean) => {
       request.user = user
       request.userSession = { id: sid }
+      request.renewalDue = recheckFirst
+      // A request sent to the re-check is not activity: it must not keep an unconfirmed sign-in alive.
+      if (!recheckFirst && now - lastSeen > TOUCH_EVERY_MS) return whenReady(app.sessions.touchSession(sid, now), () => done(), done)
       done()
     }
-    if (found.renewAt.getTime() > now) return signIn(found.user)
-    if (!found.hasRefreshToken) {
-      request.renewalDue = true
-      return signIn(found.user)
-    }
+    if (found.renewAt.getTime() > now) return signIn(found.user, pastGrace)
+    if (!found.hasRefreshToken) return signIn(found.user, true)
     // One request renews (the claim is one UPDATE, so across processes and nodes too); the others go on
-    // with the session as it is, which is still within its absolute lifetime.
+    // with the session as it is, within the grace.
     whenReady(app.sessions.claimRenewal(sid, RENEW_RETRY_MS, now), (claimed) => {
-      if (!claimed) return signIn(found.user)
+      if (!claimed) return signIn(found.user, pastGrace)
       renewWithRefreshToken(app, request.log, sid, found).then((result) => {
         if (result.outcome === 'ended') return endSession(request, sid, done)
-        if (result.outcome === 'redirect') request.renewalDue = true
-        signIn(result.outcome === 'renewed' ? result.user : found.user)
+        if (result.outcome === 'renewed') return signIn(result.user, false)
+        signIn(found.user, result.outcome === 'redirect' || pastGrace)
       }, done)
     }, done)
   }
 
-  // Without a refresh token the re-check is a prompt=none round trip through the provider, which only
-  // a whole-page GET can make. POSTs are served (a vote is never lost to a renewal); htmx GETs send the
-  // whole page through it and back.
+  // The re-check without a usable refresh token is a prompt=none round trip through the provider, which
+  // only a whole page can make. A GET goes through it and back; a state change is not served on the old
+  // sign-in: the browser goes through the re-check back to its page, which asks to send it again.
+  // htmx requests send the whole page (HX-Redirect), never a login page into a fragment.
   app.addHook('preHandler', (request, reply, done) => {
-    if (!request.renewalDue || request.method !== 'GET' || request.url.startsWith('/oidc/')) return done()
+    if (!request.renewalDue || request.url.startsWith('/oidc/')) return done()
+    const changesState = !SAFE_METHODS.has(request.method)
+    const page = currentPagePath(request)
     if (request.headers['hx-request'] === 'true') {
-      reply.code(204).header('HX-Redirect', refreshUrl(currentPagePath(request) ?? '/')).send()
+      reply.code(204).header('HX-Redirect', refreshUrl(page ?? '/', { resubmit: changesState })).send()
+      return
+    }
+    if (changesState) {
+      reply.redirect(refreshUrl(page ?? '/', { resubmit: true }), 303)
       return
     }
     reply.redirect(refreshUrl(request.url), 302)

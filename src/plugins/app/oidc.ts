@@ -7,8 +7,11 @@ import { safeNextPath } from '../../oidc/safe-next.ts'
 import type { PendingLogin } from '../../types.ts'
 import { createTokenBox, type TokenBox } from '../../oidc/token-box.ts'
 
-// Parallel tabs may each start a login; keep a few pending ones, drop the oldest and stale ones.
+// Parallel tabs may each start a login; keep a few pending ones, drop the oldest and stale ones. They
+// live in the session cookie, which browsers drop past 4096 bytes: the pending logins get a byte budget
+// (sealing and encoding add about half, the rest of the session and the cookie's attributes fit beside).
 const MAX_PENDING = 5
+const PENDING_BUDGET_BYTES = 1600
 const PENDING_TTL_MS = 10 * 60 * 1000
 
 declare module 'fastify' {
@@ -22,7 +25,9 @@ declare module 'fastify' {
        * The authorization URL for a new login to `next` (state, nonce and PKCE kept in the session);
        * `silent` re-checks an existing sign-in with prompt=none.
        */
-      startLogin: (request: FastifyRequest, next: unknown, options?: { silent?: boolean }) => Promise<string>
+      startLogin: (request: FastifyRequest, next: unknown, options?: { silent?: boolean, resubmit?: boolean }) => Promise<string>
+      /** True when this browser's session holds a live pending login for `state`. */
+      hasPendingLogin: (request: FastifyRequest, state: unknown) => boolean
       /** Single use: the pending login matching `state` leaves the session. */
       takePendingLogin: (request: FastifyRequest, state: string | undefined) => PendingLogin | undefined
     }
@@ -62,7 +67,7 @@ export default fp(async function oidcPlugin (app, opts: OidcOptions) {
     provider,
     clientId,
     tokenBox: createTokenBox(app.config.sessionKeys),
-    async startLogin (request, next, { silent = false } = {}) {
+    async startLogin (request, next, { silent = false, resubmit = false } = {}) {
       const connected = await provider.connected()
       const pending: PendingLogin = {
         state: randomBytes(16).toString('base64url'),
@@ -70,15 +75,21 @@ export default fp(async function oidcPlugin (app, opts: OidcOptions) {
         codeVerifier: randomBytes(32).toString('base64url'),
         next: safeNextPath(next),
         createdAt: Date.now(),
-        ...(silent ? { silent } : {})
+        ...(silent ? { silent } : {}),
+        ...(resubmit ? { resubmit } : {})
       }
-      request.session.set('pending', [...livePending(request), pending].slice(-MAX_PENDING))
+      const kept = [...livePending(request), pending].slice(-MAX_PENDING)
+      while (kept.length > 1 && Buffer.byteLength(JSON.stringify(kept)) > PENDING_BUDGET_BYTES) kept.shift()
+      request.session.set('pending', kept)
       return connected.authorizationUrl({
         state: pending.state,
         nonce: pending.nonce,
         codeChallenge: createHash('sha256').update(pending.codeVerifier).digest('base64url'),
         prompt: silent ? 'none' : undefined
       })
+    },
+    hasPendingLogin (request, state) {
+      return typeof state === 'string' && livePending(request).some((p) => p.state === state)
     },
     takePendingLogin (request, state) {
       const all = livePending(request)

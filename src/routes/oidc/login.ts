@@ -3,8 +3,10 @@ import type { FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { completeLogin, LoginFailure } from '../../oidc/complete-login.ts'
 import { loginUrl } from '../../plugins/app/auth.ts'
+import { safeNextPath } from '../../oidc/safe-next.ts'
 
-const NextQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 2000 })) })
+// An over-long next is not an error: it falls back to / (safeNextPath); the bound only caps the work.
+const NextQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 8192 })) })
 // Answers to prompt=none meaning "the provider's sign-in is gone or needs the person" (OIDC Core 3.1.2.6).
 const SIGN_IN_NEEDED = new Set(['login_required', 'interaction_required', 'consent_required', 'account_selection_required'])
 // A replayed or unknown callback restarts the login once in this window; a second one shows a page.
@@ -19,16 +21,19 @@ const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   // Session renewal without a refresh token: re-check the sign-in silently, then back to `next`.
+  // Only a sign-in that is due is re-checked, so a link from another site cannot end one (a prompt=none
+  // answered login_required ends the session); a due one would be re-checked at its next page anyway.
   app.get('/refresh/', {
     config: { rateLimit: app.loginRateLimit },
-    schema: { querystring: NextQuery }
+    schema: { querystring: Type.Object({ ...NextQuery.properties, resubmit: Type.Optional(Type.Literal('1')) }) }
   }, async (request, reply) => {
-    const silent = request.user !== null
-    return reply.redirect(await app.oidc.startLogin(request, request.query.next, { silent }), 302)
+    if (request.user !== null && !request.renewalDue) return reply.redirect(safeNextPath(request.query.next), 302)
+    const options = { silent: request.user !== null, resubmit: request.query.resubmit === '1' }
+    return reply.redirect(await app.oidc.startLogin(request, request.query.next, options), 302)
   })
 
   app.get('/callback/', {
-    config: { rateLimit: app.loginRateLimit },
+    config: { rateLimit: app.callbackRateLimit },
     schema: {
       querystring: Type.Object({
         code: Type.Optional(Type.String({ maxLength: 4096 })),
@@ -47,7 +52,7 @@ const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
       await endSession(request)
       if (pending?.silent === true && SIGN_IN_NEEDED.has(error)) {
         // The provider's sign-in is gone: log in again, and come back to the same page.
-        return reply.redirect(await app.oidc.startLogin(request, pending.next), 302)
+        return reply.redirect(await app.oidc.startLogin(request, pending.next, { resubmit: pending.resubmit }), 302)
       }
       const status = error === 'access_denied' ? 403 : 400
       return reply.code(status).render('pages/login-error', null, {
@@ -71,7 +76,8 @@ const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
         lifetimeMs: app.config.sessionLifetimeMs,
         renewAfterMs: app.config.oidc.renewAfterMs
       }))
-      if (!login.silent) reply.flash(`Hello ${login.user.username}, you are now signed in.`)
+      if (login.resubmit) reply.flash('Your sign-in has been checked again. Please send the form again: it was not saved.')
+      else if (!login.silent) reply.flash(`Hello ${login.user.username}, you are now signed in.`)
       request.log.info({ userId: login.user.id, role: login.user.role, renewal: login.silent }, 'login')
       return reply.redirect(login.next, 302)
     } catch (err) {

@@ -15,7 +15,7 @@ export async function adminSession (t: TapLike, db: DatabaseKind = 'sqlite'): Pr
   return { ...testApp, alice, token, hx: { ...HTMX, 'x-csrf-token': token } }
 }
 
-export function count (app: FastifyInstance, table: 'questions' | 'choices' | 'votes' | 'admin_log' | 'users'): Promise<number> {
+export function count (app: FastifyInstance, table: 'questions' | 'choices' | 'votes' | 'admin_log' | 'users' | 'sessions'): Promise<number> {
   return sqlValue(app, `select count(*) as n from ${table}`)
 }
 
