@@ -2,7 +2,7 @@ import { and, eq, inArray, lte, sql } from 'drizzle-orm'
 import { randomBytes } from 'node:crypto'
 import type { Db } from './client.ts'
 import { sessions, usedLogoutTokens, users, type User } from './schema.ts'
-import type { NewSession, SessionTokens, SessionUser } from './store.ts'
+import { newSessionRow, type NewSession, type SessionTokens, type SessionUser } from './store.ts'
 
 export type { NewSession, SessionTokens, SessionUser }
 
@@ -32,18 +32,7 @@ export function createSessionQueries (db: Db) {
       const id = randomBytes(32).toString('base64url')
       db.transaction((tx) => {
         tx.delete(sessions).where(lte(sessions.expiresAt, new Date(at))).run()
-        tx.insert(sessions).values({
-          id,
-          userId: fields.userId,
-          idToken: fields.idToken,
-          providerSid: fields.providerSid ?? null,
-          refreshToken: fields.refreshToken ?? null,
-          createdAt: new Date(at),
-          expiresAt: new Date(at + fields.lifetimeMs),
-          renewAt: new Date(at + fields.renewAfterMs),
-          lastSeenAt: new Date(at),
-          checkedAt: new Date(at)
-        }).run()
+        tx.insert(sessions).values(newSessionRow(id, fields, at)).run()
       })
       return id
     },

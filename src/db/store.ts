@@ -135,6 +135,30 @@ export function dateFilterRange (filter: DateFilter, now = new Date()): DateRang
   return { from: new Date(Date.UTC(now.getUTCFullYear(), 0, 1)), until }
 }
 
+/** What an edit changes, in the admin history's words (the same on every database). */
+export function changedFields (current: QuestionInput, input: QuestionInput): string[] {
+  const changed: string[] = []
+  if (current.questionText !== input.questionText) changed.push('question text')
+  if (current.pubDate.getTime() !== input.pubDate.getTime()) changed.push('date published')
+  return changed
+}
+
+/** A new session's row: every time starts at `at`, the same on every database. */
+export function newSessionRow (id: string, fields: NewSession, at: number) {
+  return {
+    id,
+    userId: fields.userId,
+    idToken: fields.idToken,
+    providerSid: fields.providerSid ?? null,
+    refreshToken: fields.refreshToken ?? null,
+    createdAt: new Date(at),
+    expiresAt: new Date(at + fields.lifetimeMs),
+    renewAt: new Date(at + fields.renewAfterMs),
+    lastSeenAt: new Date(at),
+    checkedAt: new Date(at)
+  }
+}
+
 /** The change message of a deletion, the same words on every database. */
 export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 

@@ -82,6 +82,12 @@ export async function startPostgresServer (): Promise<PostgresServer> {
   const removeDir = () => rmSync(dir, { recursive: true, force: true })
   const onExit = () => { server.kill('SIGKILL'); removeDir() }
   process.once('exit', onExit)
+  // A test process killed by a signal runs no exit handler: a watchdog outside it stops the server
+  // (immediate shutdown, by the pid file) and removes its folder once this process is gone.
+  const watchdog = spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done
+    pid=$(head -1 "$1/postmaster.pid" 2>/dev/null) && kill -QUIT "$pid" 2>/dev/null; sleep 1; rm -rf "$2"`, 'watchdog', data, dir],
+  { detached: true, stdio: 'ignore' })
+  watchdog.unref()
 
   const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`
   await waitUntilAccepting(url('postgres'), server!, () => log)

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { and, eq, inArray, lte } from 'drizzle-orm'
 import type pg from 'pg'
-import type { SessionStore, SessionUser } from '../store.ts'
+import { newSessionRow, type SessionStore, type SessionUser } from '../store.ts'
 import type { PgDb } from './client.ts'
 import { sessions, usedLogoutTokens, users } from './schema.ts'
 
@@ -19,18 +19,7 @@ export function createPgSessionStore (db: PgDb, pool: pg.Pool): SessionStore {
       const id = randomBytes(32).toString('base64url')
       await db.transaction(async (tx) => {
         await tx.delete(sessions).where(lte(sessions.expiresAt, new Date(at)))
-        await tx.insert(sessions).values({
-          id,
-          userId: fields.userId,
-          idToken: fields.idToken,
-          providerSid: fields.providerSid ?? null,
-          refreshToken: fields.refreshToken ?? null,
-          createdAt: new Date(at),
-          expiresAt: new Date(at + fields.lifetimeMs),
-          renewAt: new Date(at + fields.renewAfterMs),
-          lastSeenAt: new Date(at),
-          checkedAt: new Date(at)
-        })
+        await tx.insert(sessions).values(newSessionRow(id, fields, at))
       })
       return id
     },
