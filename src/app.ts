@@ -6,8 +6,7 @@ import formbody from '@fastify/formbody'
 import sensible from '@fastify/sensible'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { AppConfig } from './config.ts'
-import type { ProviderMetadata } from './oidc/discovery.ts'
-import type { ProviderCaching } from './oidc/provider-client.ts'
+import type { ProviderCaching, ProviderMetadata } from './sign-in/provider.ts'
 import helmetPlugin from './plugins/external/helmet.ts'
 import compressPlugin from './plugins/external/compress.ts'
 import staticPlugin from './plugins/external/static.ts'
@@ -17,7 +16,7 @@ import csrfPlugin from './plugins/external/csrf.ts'
 import viewPlugin from './plugins/external/view.ts'
 import dbPlugin from './plugins/app/db.ts'
 import authPlugin from './plugins/app/auth.ts'
-import oidcPlugin from './plugins/app/oidc.ts'
+import signInPlugin from './plugins/app/sign-in.ts'
 import errorsPlugin from './plugins/app/errors.ts'
 import homeRoutes from './routes/home.ts'
 import userRoutes from './routes/user/index.ts'
@@ -110,7 +109,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
   await app.register(helmetPlugin, { providerOrigin: new URL(baseUrl).origin })
   await app.register(compressPlugin)
   await app.register(dbPlugin)
-  await app.register(oidcPlugin, { metadata: options.providerMetadata, caching: options.providerCaching })
+  await app.register(signInPlugin, { metadata: options.providerMetadata, caching: options.providerCaching })
   // Static files live outside the context below, so they skip session decoding and the user lookup.
   await app.register(staticPlugin, { publicDir: join(root, 'public') })
 

@@ -52,7 +52,7 @@ async function serve (config: AppConfig, devProvider: DevProvider | undefined, d
   app.log.info(`Polls is ready at ${config.appUrl}/`)
   // Discover the provider now rather than at the first login; if it is down the app still serves
   // public pages, logins answer 503, and discovery is retried with backoff.
-  app.oidc.provider.connected().then(
+  app.signIn.provider.connected().then(
     ({ metadata }) => { app.log.info({ issuer: metadata.issuer }, 'OpenID provider metadata loaded') },
     (err: Error) => { app.log.error(`${err.message}. Logins answer 503 until it is reachable; retrying with backoff.`) }
   )

@@ -86,7 +86,7 @@ export const sessions = sqliteTable('sessions', {
   expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
   // The provider's session id (the ID token's `sid`): back-channel logout names sessions by it.
   providerSid: text('provider_sid'),
-  // Encrypted at rest (src/oidc/token-box.ts); null when the provider gave none.
+  // Encrypted at rest (src/sign-in/token-box.ts); null when the provider gave none.
   refreshToken: text('refresh_token'),
   // When the sign-in must next be re-checked at the provider (OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS).
   renewAt: integer('renew_at', { mode: 'timestamp_ms' }).notNull().default(sql`0`),

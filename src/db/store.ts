@@ -53,7 +53,7 @@ export interface SessionUser {
 }
 export interface SessionTokens {
   idToken: string
-  /** Sealed (src/oidc/token-box.ts); null when the provider gave no refresh token. */
+  /** Sealed (src/sign-in/token-box.ts); null when the provider gave no refresh token. */
   refreshToken: string | null
 }
 export interface NewSession { userId: number, idToken: string, providerSid?: string, refreshToken?: string, lifetimeMs: number, renewAfterMs: number }

@@ -125,7 +125,8 @@ t.test('signing keys: kid absent, several keys, rotation; JWKS and discovery fet
 
 t.test('discovery is cached with a bound: stale metadata is fetched again in the background', async (t) => {
   const op = await startHostileProvider(t)
-  const maxAgeMs = 300
+  // Long enough for two logins on a loaded machine, short enough to wait for.
+  const maxAgeMs = 1500
   const { app, serverErrors } = await buildTestAppFor(t, op.issuer, { build: { providerCaching: { discoveryMaxAgeMs: maxAgeMs } } })
   t.equal((await logIn(app)).status, 200)
   t.equal((await logIn(app)).status, 200)

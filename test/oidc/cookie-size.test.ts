@@ -1,6 +1,6 @@
 import t from 'tap'
 import { APP_URL, TestBrowser, buildTestApp, type Page } from '../helpers/app.ts'
-import { MAX_NEXT_LENGTH } from '../../src/oidc/safe-next.ts'
+import { MAX_NEXT_LENGTH } from '../../src/sign-in/safe-next.ts'
 
 // Issue 13, item 5: browsers drop a cookie over 4096 bytes, and a request whose cookies outgrow the
 // server's header limit gets 431. The session cookie holds the pending logins, so however long `next` is

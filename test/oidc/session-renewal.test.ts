@@ -1,5 +1,5 @@
 import t from 'tap'
-import { OUTAGE_GRACE_MS } from '../../src/plugins/app/auth.ts'
+import { OUTAGE_GRACE_MS } from '../../src/sign-in/renew.ts'
 import type { FastifyInstance } from 'fastify'
 import { APP_URL, TestBrowser, addQuestion, buildTestApp, startTestProvider } from '../helpers/app.ts'
 import { eachDatabase, sqlRows, sqlRow, sqlValue } from '../helpers/databases.ts'
@@ -177,7 +177,7 @@ eachDatabase('with a refresh token, renewal happens in the background and re-rea
   const sealed = first?.refreshToken ?? ''
   t.ok(sealed !== '', 'a refresh token is kept server-side')
   t.notMatch(carol.jar.header(new URL(APP_URL)), sealed.slice(0, 20), 'and never in the cookie')
-  t.not(app.oidc.tokenBox.open(sealed), sealed, 'encrypted at rest')
+  t.not(app.signIn.tokenBox.open(sealed), sealed, 'encrypted at rest')
 
   const user = provider.users.get('carol')
   if (user === undefined) throw new Error('carol missing')
@@ -190,7 +190,7 @@ eachDatabase('with a refresh token, renewal happens in the background and re-rea
   const [second] = await sessionRows(app)
   t.equal(second?.id, first?.id, 'the same session')
   t.ok((second?.renewAt ?? 0) > Date.now() + 800_000, 'next renewal in 900 s')
-  t.not(app.oidc.tokenBox.open(second?.refreshToken ?? ''), app.oidc.tokenBox.open(sealed), 'the provider rotated the refresh token')
+  t.not(app.signIn.tokenBox.open(second?.refreshToken ?? ''), app.signIn.tokenBox.open(sealed), 'the provider rotated the refresh token')
 
   // Several requests at once when a renewal is due: one renews, the others go on. A second use of a
   // rotated refresh token would make the provider revoke the grant, and the next renewal would fail.

@@ -1,8 +1,9 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Role, User } from '../../db/schema.ts'
-import { roleAtLeast } from '../../oidc/roles.ts'
-import { renewWithRefreshToken } from '../../oidc/renew-session.ts'
+import type { Role } from '../../db/schema.ts'
+import { roleAtLeast } from '../../sign-in/claims.ts'
+import { checkRenewal, type RenewalCheck } from '../../sign-in/renew.ts'
+import { endSignIn } from '../../sign-in/end.ts'
 import { whenReady, type SessionUser } from '../../db/store.ts'
 
 export function loginUrl (next: string): string {
@@ -17,15 +18,6 @@ export function refreshUrl (next: string, { resubmit = false } = {}): string {
 // Activity is written at most this often per session: the idle timeout needs minutes, not milliseconds,
 // and a write on every request would cost every request.
 const TOUCH_EVERY_MS = 60_000
-// A renewal that could not reach the provider is tried again after this long.
-const RENEW_RETRY_MS = 60_000
-/**
- * While the provider cannot be reached, a sign-in past its re-check may still change things for this
- * long, so an outage does not lock everyone out at once; after it only reads are served until the
- * provider confirms the sign-in again. Without a refresh token there is no grace: the re-check is a
- * redirect, which every state change goes through first.
- */
-export const OUTAGE_GRACE_MS = 5 * 60_000
 // Methods that change nothing (RFC 9110 safe methods).
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
@@ -50,12 +42,6 @@ export default fp(async function authPlugin (app) {
   app.decorateRequest('userSession', null)
   app.decorateRequest('renewalDue', false)
 
-  function endSession (request: FastifyRequest, sid: string, done: (err?: Error) => void) {
-    request.session.delete()
-    whenReady(app.sessions.endSession(sid), () => done(), done)
-  }
-
-  const renewAfterMs = app.config.oidc.renewAfterMs
 
   // Callback style, so that the requests that need no renewal (nearly all) make no promise on SQLite,
   // whose store answers synchronously (whenReady); PostgreSQL's answers arrive as promises.
@@ -67,37 +53,23 @@ export default fp(async function authPlugin (app) {
   })
 
   function checkSession (request: FastifyRequest, sid: string, now: number, found: SessionUser | undefined, done: (err?: Error) => void) {
-    if (found === undefined || !found.user.isActive) {
-      request.session.delete()
-      return done()
-    }
-    const lastSeen = found.lastSeenAt.getTime()
-    if (now - lastSeen > idleMs) return endSession(request, sid, done)
-    // A state change (and the re-check route itself) holds to the grace; a read is served until the
-    // re-check can happen.
-    const strict = !SAFE_METHODS.has(request.method) || request.routeOptions.url === '/oidc/refresh/'
-    const pastGrace = strict && now > found.checkedAt.getTime() + renewAfterMs + OUTAGE_GRACE_MS
-
-    const signIn = (user: User, recheckFirst: boolean) => {
-      request.user = user
-      request.userSession = { id: sid }
-      request.renewalDue = recheckFirst
+    // The session row is the sign-in: gone, deactivated or idle too long, it ends here.
+    request.userSession = { id: sid }
+    const lastSeen = found?.lastSeenAt.getTime() ?? 0
+    const end = () => whenReady(endSignIn(app.sessions, request), () => done(), done)
+    if (found === undefined || !found.user.isActive || now - lastSeen > idleMs) return end()
+    const signIn = (check: RenewalCheck) => {
+      if (check.outcome === 'ended') return end()
+      request.user = check.user
+      request.renewalDue = check.recheckFirst
       // A request sent to the re-check is not activity: it must not keep an unconfirmed sign-in alive.
-      if (!recheckFirst && now - lastSeen > TOUCH_EVERY_MS) return whenReady(app.sessions.touchSession(sid, now), () => done(), done)
+      if (!check.recheckFirst && now - lastSeen > TOUCH_EVERY_MS) return whenReady(app.sessions.touchSession(sid, now), () => done(), done)
       done()
     }
-    if (found.renewAt.getTime() > now) return signIn(found.user, pastGrace)
-    if (!found.hasRefreshToken) return signIn(found.user, true)
-    // One request renews (the claim is one UPDATE, so across processes and nodes too); the others go on
-    // with the session as it is, within the grace.
-    whenReady(app.sessions.claimRenewal(sid, RENEW_RETRY_MS, now), (claimed) => {
-      if (!claimed) return signIn(found.user, pastGrace)
-      renewWithRefreshToken(app, request.log, sid, found).then((result) => {
-        if (result.outcome === 'ended') return endSession(request, sid, done)
-        if (result.outcome === 'renewed') return signIn(result.user, false)
-        signIn(found.user, result.outcome === 'redirect' || pastGrace)
-      }, done)
-    }, done)
+    // A state change (and the re-check route itself) holds to the outage grace; a read is served until
+    // the re-check can happen.
+    const strict = !SAFE_METHODS.has(request.method) || request.routeOptions.url === '/oidc/refresh/'
+    whenReady(checkRenewal(app.signIn, request.log, sid, found, strict, now), signIn, done)
   }
 
   // The re-check without a usable refresh token is a prompt=none round trip through the provider, which
@@ -144,7 +116,7 @@ export default fp(async function authPlugin (app) {
       }
     }
   })
-}, { name: 'auth', dependencies: ['db', 'session'] })
+}, { name: 'auth', dependencies: ['db', 'session', 'sign-in'] })
 
 /** The page the browser shows: htmx says so in HX-Current-URL; a plain form post in its Referer. */
 function currentPagePath (request: FastifyRequest): string | undefined {

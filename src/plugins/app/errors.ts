@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { ProviderUnavailableError } from '../../oidc/discovery.ts'
+import { ProviderUnavailableError } from '../../sign-in/provider.ts'
 import { sqliteFault } from '../../db/faults.ts'
 import { pgFault } from '../../db/postgres/faults.ts'
 

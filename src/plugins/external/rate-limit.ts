@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
+import { hasPendingLogin } from '../../sign-in/start.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -29,11 +30,11 @@ export default fp(async function rateLimitPlugin (app) {
   app.decorate('callbackRateLimit', {
     max: loginsPerMinute,
     timeWindow: '1 minute',
-    allowList: (request: FastifyRequest) => app.oidc.hasPendingLogin(request, (request.query as { state?: unknown }).state)
+    allowList: (request: FastifyRequest) => hasPendingLogin(request.session, (request.query as { state?: unknown }).state)
   })
   app.decorate('voteRateLimit', {
     max: votesPerMinute,
     timeWindow: '1 minute',
     keyGenerator: (request: FastifyRequest) => request.user === null ? `ip:${request.ip}` : `user:${request.user.id}`
   })
-}, { name: 'rate-limit', dependencies: ['auth', 'oidc'] })
+}, { name: 'rate-limit', dependencies: ['auth'] })

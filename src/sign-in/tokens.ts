@@ -1,11 +1,8 @@
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose'
-import type { ProviderMetadata } from './discovery.ts'
+import type { ProviderMetadata } from './provider.ts'
 
 export class IdTokenError extends Error {
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'IdTokenError'
-  }
+  override name = 'IdTokenError'
 }
 
 export interface IdTokenVerifierOptions {
@@ -46,12 +43,19 @@ export function isKeyFetchFailure (err: unknown): boolean {
 }
 
 /** What the ID token must say about the login it completes. */
+export type TokenVerifiers = ReturnType<typeof createTokenVerifiers>
+
 export type NonceCheck = { nonce: string } | { sameSubjectAs: string }
 
 /**
  * Verifiers for the provider's ID tokens and logout tokens, sharing one JWKS that jose fetches lazily,
  * caches (10 min) and refetches on an unknown kid at most once per cooldown (30 s): key rotation is
  * picked up without letting a stream of made-up kids turn into a stream of fetches.
+ *
+ * Hand-written on jose although openid-client checks the ID token's claims: openid-client trusts the
+ * token endpoint's TLS for the signature (OIDC Core 3.1.3.7), and its optional signature check keeps
+ * its own JWKS cache (a fixed 60 s refetch, no key tried for a kid-less token among several, no check
+ * of an iat in the future). Logout tokens are not part of openid-client at all.
  */
 export function createTokenVerifiers ({ metadata, clientId, clockToleranceSeconds, httpTimeoutMs, jwksCooldownMs }: IdTokenVerifierOptions) {
   const jwks = createRemoteJWKSet(new URL(metadata.jwks_uri), { timeoutDuration: httpTimeoutMs, cooldownDuration: jwksCooldownMs ?? 30_000 })
