@@ -35,10 +35,12 @@ export function createPgAdminQuestions (db: PgDb, dataVersion: DataVersion): Adm
       const pages = Math.max(1, Math.ceil(total / PER_PAGE))
       const page = Math.min(Math.max(1, query.page), pages)
       const dir = query.descending ? desc : asc
-      const rows = total === 0
+      // The page's ids first, from the sort index alone (a deep page skips entries, not rows), then their rows.
+      const order = [dir(SORT_COLUMNS[query.sort]), dir(questions.id)]
+      const ids = total === 0
         ? []
-        : await db.select().from(questions).where(where).orderBy(dir(SORT_COLUMNS[query.sort]), dir(questions.id))
-          .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+        : (await db.select({ id: questions.id }).from(questions).where(where).orderBy(...order).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).map((r) => r.id)
+      const rows = ids.length === 0 ? [] : await db.select().from(questions).where(inArray(questions.id, ids)).orderBy(...order)
       return { rows, total, page, pages }
     },
 

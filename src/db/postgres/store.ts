@@ -54,7 +54,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
       dataVersion.changed()
       return question
     },
-    seedBulk: (options) => pgSeedBulk(pool, options),
+    seedBulk: (options) => pgSeedBulk(url, options),
     async close () {
       await dataVersion.close()
       await pool.end()
