@@ -141,7 +141,7 @@ async function main () {
           // Checked after each vote phase: one process, and two processes writing the same file.
           const check = checkVoteInvariant(databaseUrl, question.id, voters.map((v) => `bench-voter-${v.username.slice(5)}`))
           const shown = await fetch(`${appUrl}/polls/${question.id}/results/`, { headers: { cookie: staff.cookie, 'hx-request': 'true' } }).then((r) => r.text())
-          const shownTotal = [...shown.matchAll(/ -- (\d+) votes?</g)].reduce((s, m) => s + Number(m[1]), 0)
+          const shownTotal = [...shown.matchAll(/<span class="count">(\d+) votes?<\/span>/g)].reduce((s, m) => s + Number(m[1]), 0)
           check.shownEqualsStored = shownTotal === check.storedVotes
           check.violations = check.violations.map((v) => `WEB_CONCURRENCY=${concurrency}: ${v}`)
           invariant = invariant === undefined ? check : { ...check, violations: [...invariant.violations, ...check.violations], shownEqualsStored: invariant.shownEqualsStored === true && check.shownEqualsStored }

@@ -26,6 +26,10 @@ export function createAdminUserQueries (db: Db) {
       return { rows, total, page, pages }
     },
 
+    userById (id: number): User | undefined {
+      return db.select().from(users).where(eq(users.id, id)).get()
+    },
+
     /** Deactivation takes effect at the user's next request: request.user is read from here every time. */
     setUserActive (actor: Actor, id: number, active: boolean): User | undefined {
       return db.transaction((tx) => {

@@ -49,6 +49,16 @@ export function createPollQueries (db: Db) {
   const othersStmt = db.$client.prepare('pragma data_version').pluck()
   const nextPublicationStmt = db.$client.prepare('select min(pub_date) from questions where pub_date > ?').pluck()
 
+  // The archive: newest first, a page at a time (questions_pub_date_idx serves both).
+  const archivePageStmt = db.$client.prepare<[number, number, number], QuestionRow>(`
+    select id, question_text as questionText, pub_date as pubDate, version, choice_count as choiceCount,
+      vote_count as voteCount, results_version as resultsVersion
+    from questions where pub_date <= ? order by pub_date desc, id desc limit ? offset ?`)
+  const publishedCountStmt = db.$client.prepare<[number], number>('select count(*) from questions where pub_date <= ?').pluck()
+  // Which of a page's questions the user voted on: one lookup per question on votes_user_question_idx.
+  const votedStmt = db.$client.prepare<[number, string], number>(
+    'select question_id from votes where user_id = ? and question_id in (select value from json_each(?))').pluck()
+
   const pendingVotes: PendingVote[] = []
   const writeBatch = db.$client.transaction((batch: PendingVote[], at: number) => batch.map((vote) => castOne(vote, at)))
   const busyTimeoutMs = db.$client.pragma('busy_timeout', { simple: true }) as number
@@ -76,6 +86,20 @@ export function createPollQueries (db: Db) {
     },
 
     publishedQuestion,
+
+    /** A page of every published question, newest first. */
+    publishedQuestionsPage (page: number, perPage: number, at = Date.now()): Question[] {
+      return archivePageStmt.all(at, perPage, (page - 1) * perPage).map((row) => ({ ...row, pubDate: new Date(row.pubDate) }))
+    },
+
+    publishedCount (at = Date.now()): number {
+      return publishedCountStmt.get(at) as number
+    },
+
+    /** The ids among `questionIds` that the user has voted on. */
+    votedQuestionIds (userId: number, questionIds: number[]): Set<number> {
+      return new Set(questionIds.length === 0 ? [] : votedStmt.all(userId, JSON.stringify(questionIds)))
+    },
 
     /** Changes whenever the data may have changed, in this process or another. */
     dataVersion (): string {

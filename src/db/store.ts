@@ -25,6 +25,11 @@ export type CastVoteResult =
 
 export interface PollStore {
   latestPublishedQuestions: (limit?: number, at?: number) => Awaitable<Question[]>
+  /** A page of every published question, newest first (the archive). */
+  publishedQuestionsPage: (page: number, perPage: number, at?: number) => Awaitable<Question[]>
+  publishedCount: (at?: number) => Awaitable<number>
+  /** The ids among `questionIds` that the user has voted on. */
+  votedQuestionIds: (userId: number, questionIds: number[]) => Awaitable<Set<number>>
   publishedQuestion: (id: number, at?: number) => Awaitable<Question | undefined>
   /** Changes whenever the data may have changed, in this process or another. */
   dataVersion: () => Awaitable<string>
@@ -183,6 +188,7 @@ export interface AdminStore {
     deleteChoice: (actor: Actor, id: number) => Awaitable<AdminChoice | undefined>
   }
   users: {
+    userById: (id: number) => Awaitable<User | undefined>
     listUsers: (query: UserListQuery) => Awaitable<{ rows: User[], total: number, page: number, pages: number }>
     /** Deactivation also ends the user's open sessions, in the same transaction. */
     setUserActive: (actor: Actor, id: number, active: boolean) => Awaitable<User | undefined>

@@ -2,9 +2,19 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { roleAtLeast } from '../sign-in/claims.ts'
+import { pollListItems } from './polls/poll-views.ts'
 
 const homeRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/', async (_request, reply) => reply.render('pages/home', null, { title: 'Polls' }))
+  // The home page leads with the latest polls; who may do what comes below them.
+  app.get('/', async (request, reply) => {
+    const now = Date.now()
+    return reply.render('pages/home', null, {
+      title: 'Polls',
+      polls: await pollListItems(app.polls, request.user, await app.polls.latestPublishedQuestions(5, now), now),
+      showResults: request.user !== null && roleAtLeast(request.user.role, 'staff')
+    })
+  })
 
   // Liveness only: no database or provider call, so a load balancer never restarts a busy process.
   app.get('/healthz', {

@@ -9,7 +9,7 @@ eachDatabase('db:seed adds published demo questions with choices, listed newest 
   t.equal(added.length, 4)
   for (const q of added) t.ok((await app.polls.tallyVotes(q.id)).length >= 2, `${q.questionText} has choices`)
   const page = await new TestBrowser(app).get('/polls/')
-  const titles = [...page.body.matchAll(/<li><a href="\/polls\/\d+\/">([^<]*)<\/a>/g)].map((m) => m[1])
+  const titles = [...page.body.matchAll(/<a class="poll-link" href="\/polls\/\d+\/">([^<]*)<\/a>/g)].map((m) => m[1])
   t.same(titles, ['What&#39;s up?', 'Which identity provider do you use?', 'Tabs or spaces?', 'Best time for the team meeting?'])
 })
 

@@ -47,7 +47,7 @@ t.test('error pages (403, 404, 429, 500), the #alerts fragment and the live resu
     await page.goto(`${url}/polls/${q.id}/results/`)
     const moved = q.choices[choice++ % 2]
     await app.polls.castVote(bobId(), q.id, moved?.id ?? 0)
-    await page.locator(`#question-${q.id}-results`).getByText(`${moved?.choiceText ?? ''} -- 1 vote`).waitFor()
+    await page.locator(`#question-${q.id}-results`).getByText(`${moved?.choiceText ?? ''} — 1 vote`).waitFor()
     t.same(await seriousViolations(page), [], `live results after an update (${scheme})`)
   }
   const errors = logLines.filter((line) => line.includes('"level":50'))

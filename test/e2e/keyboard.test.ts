@@ -47,7 +47,7 @@ t.test('voting by keyboard: focus on the error, then on the confirmation', async
   await page.keyboard.press('Enter')
   await page.getByText('Your vote for “Keys” is counted.').waitFor()
   t.match(await focused(page), /^p Your vote for “Keys” is counted\.$/, 'focus on the confirmation')
-  t.match(await page.locator(`#question-${q.id}-results`).innerText(), /Keys -- 1 vote\b/, 'the results are right after it')
+  t.match(await page.locator(`#question-${q.id}-results`).innerText(), /Keys — 1 vote\b/, 'the results are right after it')
 
   // Keep going from there: the next Tab stops are in the results, not back at the top of the page.
   t.notMatch(await tabTo(page, /./), /Skip to content|Polls$/, 'the next Tab continues after the confirmation')

@@ -33,7 +33,7 @@ t.test('staff see votes cast through another process arrive, without a page load
   await logIn(staff, watching.url, 'bob')
   await staff.goto(`${watching.url}/polls/${q.id}/results/`)
   const results = staff.locator(`#question-${q.id}-results`)
-  t.match(await results.innerText(), /Live -- 0 votes[\s\S]*Total: 0 votes/)
+  t.match(await results.innerText(), /Live — 0 votes[\s\S]*Total: 0 votes/)
   t.ok(await staff.getByText('Updates as votes arrive.').isVisible(), 'says it is live')
   t.notOk(await staff.getByRole('link', { name: 'Refresh results' }).isVisible(), 'no refresh link needed with JavaScript')
   let loads = 0
@@ -46,14 +46,14 @@ t.test('staff see votes cast through another process arrive, without a page load
   await voter.getByRole('radio', { name: 'Live' }).check()
   await voter.getByRole('button', { name: 'Vote' }).click()
   await voter.getByText('is counted').waitFor()
-  await results.getByText('Live -- 1 vote', { exact: false }).waitFor()
-  t.match(await results.innerText(), /Live -- 1 vote\b[\s\S]*Total: 1 vote\b/, 'the staff page shows the new vote')
+  await results.getByText('Live — 1 vote', { exact: false }).waitFor()
+  t.match(await results.innerText(), /Live — 1 vote\b[\s\S]*Total: 1 vote\b/, 'the staff page shows the new vote')
 
   await voter.getByRole('radio', { name: 'Not' }).check()
   await voter.getByRole('button', { name: 'Vote' }).click()
   await voter.getByText('“Not” is counted').waitFor()
-  await results.getByText('Not -- 1 vote', { exact: false }).waitFor()
-  t.match(await results.innerText(), /Live -- 0 votes[\s\S]*Not -- 1 vote\b/, 'and a changed vote')
+  await results.getByText('Not — 1 vote', { exact: false }).waitFor()
+  t.match(await results.innerText(), /Live — 0 votes[\s\S]*Not — 1 vote\b/, 'and a changed vote')
 
   // A hidden tab asks nothing; showing it again asks at once.
   await staff.evaluate(() => { Object.defineProperty(document, 'hidden', { configurable: true, value: true }) })

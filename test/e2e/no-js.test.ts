@@ -31,7 +31,7 @@ t.test('voting: nothing selected, a vote, a changed vote; staff see the results 
   await page.getByRole('button', { name: 'Vote' }).click()
   await page.waitForURL(`${url}/polls/${q.id}/`)
   await page.getByText('Your vote for “Fine” is counted.').waitFor()
-  t.match(await page.locator(`#question-${q.id}-results`).innerText(), /Fine -- 1 vote\b/, 'staff see the results with the confirmation')
+  t.match(await page.locator(`#question-${q.id}-results`).innerText(), /Fine — 1 vote\b/, 'staff see the results with the confirmation')
 
   await page.getByRole('radio', { name: 'Painful' }).check()
   await page.getByRole('button', { name: 'Vote' }).click()
@@ -45,7 +45,7 @@ t.test('voting: nothing selected, a vote, a changed vote; staff see the results 
   await page.goto(`${url}/polls/`)
   await page.getByRole('link', { name: 'results' }).click()
   await page.waitForURL(`${url}/polls/${q.id}/results/`)
-  t.match(await page.locator(`#question-${q.id}-results`).innerText(), /Painful -- 1 vote\b/)
+  t.match(await page.locator(`#question-${q.id}-results`).innerText(), /Painful — 1 vote\b/)
   t.notOk(await page.getByText('Updates as votes arrive.').isVisible(), 'no promise of live updates')
   const carol = await plainPage(browser)
   await logIn(carol, url, 'carol')
@@ -55,7 +55,7 @@ t.test('voting: nothing selected, a vote, a changed vote; staff see the results 
   await carol.getByText('is counted').waitFor()
   await page.getByRole('link', { name: 'Refresh results' }).click()
   await page.waitForURL(`${url}/polls/${q.id}/results/`)
-  t.match(await page.locator(`#question-${q.id}-results`).innerText(), /Fine -- 1 vote\b[\s\S]*Painful -- 1 vote\b[\s\S]*Total: 2 votes/)
+  t.match(await page.locator(`#question-${q.id}-results`).innerText(), /Fine — 1 vote\b[\s\S]*Painful — 1 vote\b[\s\S]*Total: 2 votes/)
 })
 
 t.test('admin: add with choices, edit, delete after a confirmation page, log out', async (t) => {

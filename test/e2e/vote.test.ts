@@ -35,12 +35,12 @@ t.test('voting with htmx happens in place; staff see the results inline', async 
   await page.getByText('Your vote for “The sky” is counted.').waitFor()
   page.off('request', countVotes)
   t.equal(votePosts, 1, 'a double click sends one vote')
-  t.match(await page.locator(`#question-${q.id}-results`).innerText(), /The sky -- 1 vote\b/)
+  t.match(await page.locator(`#question-${q.id}-results`).innerText(), /The sky — 1 vote\b/)
 
   await page.getByRole('radio', { name: 'Not much' }).check()
   await page.getByRole('button', { name: 'Vote' }).click()
   await page.getByText('Your vote for “Not much” is counted.').waitFor()
-  t.match(await page.locator(`#question-${q.id}-results`).innerText(), /Not much -- 1 vote\b[\s\S]*The sky -- 0 votes/)
+  t.match(await page.locator(`#question-${q.id}-results`).innerText(), /Not much — 1 vote\b[\s\S]*The sky — 0 votes/)
 
   t.equal(navigations, 0, 'no page load while voting')
   t.equal(await page.evaluate(() => (window as unknown as { survivor?: number }).survivor), 42, 'window state survived')

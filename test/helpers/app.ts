@@ -156,3 +156,8 @@ export class TestBrowser {
     return token
   }
 }
+
+/** A page's text without its tags, whitespace collapsed: what a reader sees, for matching words across elements. */
+export function pageText (html: string): string {
+  return html.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ')
+}

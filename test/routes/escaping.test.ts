@@ -15,10 +15,14 @@ t.test('question and choice texts are escaped on every page that shows them', as
   const alice = new TestBrowser(app)
   await alice.login('alice')
   const pages: Array<[string, TestBrowser, string]> = [
+    ['home, anonymous', visitor, '/'],
     ['polls list, anonymous', visitor, '/polls/'],
+    ['archive', visitor, '/polls/archive/'],
+    ['home, signed in', carol, '/'],
     ['polls list, signed in', carol, '/polls/'],
     ['poll', carol, `/polls/${q.id}/`],
     ['results', bob, `/polls/${q.id}/results/`],
+    ['presenter', bob, `/polls/${q.id}/present/`],
     ['admin table', alice, '/admin/questions/'],
     ['admin question', alice, `/admin/questions/${q.id}/`]
   ]
@@ -28,7 +32,7 @@ t.test('question and choice texts are escaped on every page that shows them', as
     t.notOk(page.body.includes(HOSTILE), `${name}: the text is never markup`)
     t.ok(page.body.includes(`Q ${ESCAPED}`), `${name}: it is shown escaped`)
   }
-  for (const path of [`/polls/${q.id}/`, `/polls/${q.id}/results/`, `/admin/questions/${q.id}/`]) {
+  for (const path of [`/polls/${q.id}/`, `/polls/${q.id}/results/`, `/polls/${q.id}/present/`, `/admin/questions/${q.id}/`]) {
     const page = await (path.startsWith('/admin') ? alice : bob).get(path)
     t.ok(page.body.includes(`C ${ESCAPED}`) && !page.body.includes(`C ${HOSTILE}`), `${path}: the choice is escaped`)
   }

@@ -1,7 +1,7 @@
 // The live results' change check: GET /polls/:id/results/ as htmx with If-None-Match. Unchanged → a
 // bodiless 304; changed → the new fragment (naming the next version to ask about); staff only, every poll.
 import t from 'tap'
-import { TestBrowser, addQuestion, buildTestApp, type Page } from '../helpers/app.ts'
+import { TestBrowser, addQuestion, buildTestApp, pageText, type Page } from '../helpers/app.ts'
 import { eachDatabase, sqlRows, sqlRow, sqlValue } from '../helpers/databases.ts'
 
 const HTMX = { 'hx-request': 'true' }
@@ -43,10 +43,10 @@ eachDatabase('unchanged → 304 with no body; each kind of change → the new fr
   t.equal(unchanged.headers['set-cookie'], undefined, 'and no cookie to re-encrypt')
 
   const steps: Array<[string, () => Promise<unknown>, RegExp]> = [
-    ['a new vote', () => vote(yes.id), /Yes -- 1 vote\b[\s\S]*No -- 0 votes/],
-    ['a vote moved to another choice', () => vote(no.id), /Yes -- 0 votes[\s\S]*No -- 1 vote\b/],
-    ['a choice renamed', async () => await app.admin.choices.updateChoice(actor, no.id, 'Nope'), /Nope -- 1 vote\b/],
-    ['a choice added', async () => await app.admin.choices.addChoice(actor, q.id, 'Maybe'), /Maybe -- 0 votes/],
+    ['a new vote', () => vote(yes.id), /Yes — 1 vote\b[\s\S]*No — 0 votes/],
+    ['a vote moved to another choice', () => vote(no.id), /Yes — 0 votes[\s\S]*No — 1 vote\b/],
+    ['a choice renamed', async () => await app.admin.choices.updateChoice(actor, no.id, 'Nope'), /Nope — 1 vote\b/],
+    ['a choice added', async () => await app.admin.choices.addChoice(actor, q.id, 'Maybe'), /Maybe — 0 votes/],
     ['a choice (and its vote) deleted', async () => await app.admin.choices.deleteChoice(actor, no.id), /Total: 0 votes/]
   ]
   for (const [what, change, shows] of steps) {
@@ -54,7 +54,7 @@ eachDatabase('unchanged → 304 with no body; each kind of change → the new fr
     const changed = await poll(tag)
     t.equal(changed.status, 200, `${what}: 200`)
     t.notMatch(changed.body, /<html/, `${what}: a fragment, not a page`)
-    t.match(changed.body, shows, `${what}: the new tally`)
+    t.match(pageText(changed.body), shows, `${what}: the new tally`)
     const next = shownTag(changed)
     t.equal(changed.headers.etag, next, `${what}: the response's ETag is the one the fragment sends back`)
     t.ok(versionOf(next) > versionOf(tag), `${what}: a newer version`)
@@ -119,6 +119,6 @@ eachDatabase('several processes (nodes) share the database: a vote through one s
   await carol.post(`/polls/${q.id}/vote/`, { choice: String(q.choices[1]?.id) }, { ...HTMX, 'x-csrf-token': token })
   const changed = await poll()
   t.equal(changed.status, 200, 'the other process sees the change')
-  t.match(changed.body, /B -- 1 vote\b/)
+  t.match(pageText(changed.body), /B — 1 vote\b/)
   t.same([...one.serverErrors, ...other.serverErrors], [])
 })

@@ -3,7 +3,7 @@ import t from 'tap'
 import { TestBrowser, addQuestion, buildTestApp } from '../helpers/app.ts'
 import { eachDatabase, sqlRows } from '../helpers/databases.ts'
 
-const titles = (body: string) => [...body.matchAll(/<li><a href="\/polls\/\d+\/">([^<]*)<\/a>/g)].map((m) => m[1])
+const titles = (body: string) => [...body.matchAll(/<a class="poll-link" href="\/polls\/\d+\/">([^<]*)<\/a>/g)].map((m) => m[1])
 
 /** The list's titles once they are the expected ones, or as they are after `ms` (another node's change reaches this one by a notification). */
 async function listedWithin (ms: number, visitor: TestBrowser, expected: string[]) {

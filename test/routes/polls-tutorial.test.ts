@@ -16,7 +16,7 @@ t.test('was_published_recently', async (t) => {
 t.test('index view', async (t) => {
   const { app } = await buildTestApp(t)
   const browser = new TestBrowser(app)
-  const titles = (body: string) => [...body.matchAll(/<li><a href="\/polls\/\d+\/">([^<]*)<\/a>/g)].map((m) => m[1])
+  const titles = (body: string) => [...body.matchAll(/<a class="poll-link" href="\/polls\/\d+\/">([^<]*)<\/a>/g)].map((m) => m[1])
 
   t.test('no questions', async (t) => {
     const page = await browser.get('/polls/')

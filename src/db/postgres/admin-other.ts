@@ -64,6 +64,8 @@ export function createPgAdminChoices (db: PgDb): AdminStore['choices'] {
 
 export function createPgAdminUsers (db: PgDb): AdminStore['users'] {
   return {
+    async userById (id) { return (await db.select().from(users).where(eq(users.id, id)))[0] },
+
     async listUsers (query) {
       const conditions: SQL[] = []
       const search = query.search.trim()

@@ -10,6 +10,9 @@ const QUESTION_COLUMNS = `id, question_text as "questionText", pub_date as "pubD
 
 const statements = {
   latest: `select ${QUESTION_COLUMNS} from questions where pub_date <= $1 order by pub_date desc, id desc limit $2`,
+  archivePage: `select ${QUESTION_COLUMNS} from questions where pub_date <= $1 order by pub_date desc, id desc limit $2 offset $3`,
+  publishedCount: 'select count(*)::int as v from questions where pub_date <= $1',
+  voted: 'select question_id as v from votes where user_id = $1 and question_id = any($2::int[])',
   published: `select ${QUESTION_COLUMNS} from questions where id = $1 and pub_date <= $2`,
   // The question and its choices in one round trip.
   withChoices: `select ${QUESTION_COLUMNS}, coalesce((select json_agg(json_build_object('id', c.id, 'choiceText', c.choice_text) order by c.id)
@@ -44,7 +47,15 @@ export function createPgPollStore (pool: pg.Pool, dataVersion: DataVersion): Pol
   return {
     latestPublishedQuestions: (limit = 5, at = Date.now()) => query<Question>('latest', [new Date(at), limit]),
     publishedQuestion: (id, at = Date.now()) => first<Question>('published', [id, new Date(at)]),
-    dataVersion: () => dataVersion.current(),
+    publishedQuestionsPage: (page, perPage, at = Date.now()) => query<Question>('archivePage', [new Date(at), perPage, (page - 1) * perPage]),
+    publishedCount: async (at = Date.now()) => (await value<number>('publishedCount', [new Date(at)])) ?? 0,
+    votedQuestionIds: async (userId, questionIds) => questionIds.length === 0
+      ? new Set()
+      : new Set((await query<{ v: number }>('voted', [userId, questionIds])).map((r) => r.v)),
+    // Question changes arrive by notification; votes (the list shows their counts) are not notified,
+    // which would make every vote contend for the notification queue: the version also moves every
+    // second, so another node's vote shows within one.
+    dataVersion: () => `${dataVersion.current()}:${Math.floor(Date.now() / 1000)}`,
     nextPublication: async (at = Date.now()) => (await value<Date>('nextPublication', [new Date(at)]))?.getTime() ?? Infinity,
     publishedQuestionWithChoices: (id, at = Date.now()) => first<QuestionWithChoices>('withChoices', [id, new Date(at)]),
     tallyVotes: (id) => query<ChoiceTally>('tally', [id]),

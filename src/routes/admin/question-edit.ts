@@ -40,7 +40,7 @@ const questionEditRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/questions/:id/row', { schema: { params: IdParamsSchema } }, async (request, reply) => {
     const question = await findQuestion(request.params.id)
     if (!request.isHtmx) return renderChangePage(reply, question, editState(question))
-    return reply.render('partials/admin/question-row', null, { row: rowView(question), focusEdit: true })
+    return reply.render('partials/admin/question-row', null, { row: rowView(question), rowNotice: undefined, focusEdit: true })
   })
 
   app.get('/questions/:id/edit', { schema: { params: IdParamsSchema } }, async (request, reply) => {
@@ -71,7 +71,7 @@ const questionEditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return refuse(409)
     }
     const message = result.changed.length === 0 ? 'No fields changed.' : `The question “${result.question.questionText}” was changed successfully.`
-    if (asRow) return reply.render('partials/admin/question-row', null, { row: rowView(result.question), message, focusEdit: true })
+    if (asRow) return reply.render('partials/admin/question-row', null, { row: rowView(result.question), rowNotice: message, focusEdit: true })
     if (request.isHtmx) return renderChangePage(reply, result.question, editState(result.question), message)
     reply.flash(message)
     return reply.redirect('/admin/questions/', 303)

@@ -77,10 +77,11 @@ export async function tableData (app: FastifyInstance, query: QuestionListQuery,
   }
 }
 
-export interface AddFormState { values: { questionText: string, pubDateRaw: string, choices: string[] }, errors: FieldErrors, message?: string, open: boolean }
+export interface AddFormState { values: { questionText: string, pubDateRaw: string, choices: string[] }, errors: FieldErrors, open: boolean }
 
-export function emptyAddForm (message?: string): AddFormState {
-  return { values: { questionText: '', pubDateRaw: formatDateTime(new Date()), choices: ['', '', ''] }, errors: {}, message, open: message !== undefined }
+/** Closed and empty; a success is announced above the table, where the new row shows, not in the panel. */
+export function emptyAddForm (): AddFormState {
+  return { values: { questionText: '', pubDateRaw: formatDateTime(new Date()), choices: ['', '', ''] }, errors: {}, open: false }
 }
 
 /** The table view to return to, from a `back` field or htmx's current URL; only ever our own list. */

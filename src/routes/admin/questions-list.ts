@@ -26,8 +26,9 @@ const questionsListRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const question = await app.admin.questions.createQuestion(request.user!, { questionText: fields.questionText, pubDate: fields.pubDate, choices: fields.choices })
     const message = `The question “${question.questionText}” was added successfully.`
     if (request.isHtmx) {
-      // The fresh form in place, and the table (out of band) with the new row in it.
-      return reply.render('partials/admin/question-added', null, { add: emptyAddForm(message), ...await tableData(app, query) })
+      // The form closed and emptied (a message left inside it would greet the next add), and the table
+      // (out of band) with the new row in it and the message above it.
+      return reply.render('partials/admin/question-added', null, { add: emptyAddForm(), ...await tableData(app, query, message) })
     }
     reply.flash(message)
     return reply.redirect('/admin/questions/', 303)

@@ -2,18 +2,23 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply } from 'fastify'
 import { roleAtLeast } from '../../sign-in/claims.ts'
-import type { QuestionWithChoices } from '../../db/polls.ts'
+import type { ChoiceTally, QuestionWithChoices } from '../../db/polls.ts'
 import type { User } from '../../db/schema.ts'
+import { nextDayStart, pollListItems } from './poll-views.ts'
+import { presenterRoutes } from './presenter.ts'
 
 // Ids are positive integers that SQLite can hold; anything else is a 400 with a message, never a 500.
 const QuestionParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) })
+const ArchiveQuerySchema = Type.Object({ page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })) })
+const ResultsQuerySchema = Type.Object({ view: Type.Optional(Type.Literal('present')) })
+const ARCHIVE_PAGE_SIZE = 20
 const VoteBodySchema = Type.Object({
   choice: Type.Optional(Type.String({ maxLength: 20 })),
   _csrf: Type.Optional(Type.String({ maxLength: 200 }))
 })
 
 /** Names a version of a question's results fragment; the live view sends it back as If-None-Match. */
-const resultsEtag = (version: number) => `"results-${version}"`
+export const resultsEtag = (version: number) => `"results-${version}"`
 
 const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   async function findQuestion (id: number): Promise<QuestionWithChoices> {
@@ -23,7 +28,7 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   /** The tally and its ETag, for the results partial (which polls for a newer one). */
-  async function versionedTally (id: number) {
+  async function versionedTally (id: number): Promise<{ results: ChoiceTally[], etag: string }> {
     const tally = await app.polls.versionedTally(id)
     if (tally === undefined) throw app.httpErrors.notFound('No published question has that number.')
     return { results: tally.results, etag: resultsEtag(tally.version) }
@@ -52,16 +57,37 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const anonymousIndex = new Map<string, { version: string, until: number, html: Buffer }>()
   app.get('/', async (request, reply) => {
     const now = Date.now()
-    const render = async () => reply.renderHtml('pages/polls/index', null, { title: 'Polls', questions: await app.polls.latestPublishedQuestions(5, now) })
+    const render = async () => reply.renderHtml('pages/polls/index', null, {
+      title: 'Latest polls',
+      polls: await pollListItems(app.polls, request.user, await app.polls.latestPublishedQuestions(5, now), now),
+      showResults: request.user !== null && roleAtLeast(request.user.role, 'staff')
+    })
     if (request.user !== null || request.session.get('flash') !== undefined) return reply.sendHtml(await render())
     const version = await app.polls.dataVersion()
     const kept = anonymousIndex.get(request.url)
     if (kept !== undefined && kept.version === version && now < kept.until) return reply.sendHtml(kept.html)
-    const until = await app.polls.nextPublication(now)
+    // Kept until a scheduled question comes out, or midnight turns "today" into "yesterday".
+    const until = Math.min(await app.polls.nextPublication(now), nextDayStart(now))
     const html = Buffer.from(await render())
     if (anonymousIndex.size >= 16) anonymousIndex.clear()
     anonymousIndex.set(request.url, { version, until, html })
     return reply.sendHtml(html)
+  })
+
+  app.get('/archive/', { schema: { querystring: ArchiveQuerySchema } }, async (request, reply) => {
+    const now = Date.now()
+    const total = await app.polls.publishedCount(now)
+    const pages = Math.max(1, Math.ceil(total / ARCHIVE_PAGE_SIZE))
+    const page = Math.min(request.query.page ?? 1, pages)
+    const rows = await app.polls.publishedQuestionsPage(page, ARCHIVE_PAGE_SIZE, now)
+    return reply.render('pages/polls/archive', null, {
+      title: page === 1 ? 'All polls' : `All polls, page ${page}`,
+      polls: await pollListItems(app.polls, request.user, rows, now),
+      showResults: request.user !== null && roleAtLeast(request.user.role, 'staff'),
+      total,
+      page,
+      pages
+    })
   })
 
   app.get('/:id/', {
@@ -105,7 +131,7 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // HX-Redirect to the login (never a login page swapped into the results) and a lost role a 403.
   // The live view polls this same URL with If-None-Match: the fragment's ETag is its results version.
   app.get('/:id/results/', {
-    schema: { params: QuestionParamsSchema },
+    schema: { params: QuestionParamsSchema, querystring: ResultsQuerySchema },
     preHandler: app.requireRole('staff')
   }, async (request, reply) => {
     const shown = request.headers['if-none-match']
@@ -120,8 +146,18 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const question = await findQuestion(request.params.id)
     const tally = await versionedTally(question.id)
     if (request.isHtmx) reply.header('etag', tally.etag)
-    return reply.render('pages/polls/results', 'partials/results', { title: `Results: ${question.questionText}`, question, ...tally })
+    // The presenter view polls with view=present: a projector shows no one's own vote.
+    const presenting = request.query.view === 'present'
+    return reply.render('pages/polls/results', 'partials/results', {
+      title: `Results: ${question.questionText}`,
+      question,
+      ...tally,
+      currentChoiceId: presenting ? undefined : await app.polls.userVote((request.user as User).id, question.id),
+      presenting
+    })
   })
+
+  await app.register(presenterRoutes, { versionedTally })
 }
 
 export default pollsRoutes

@@ -16,7 +16,7 @@ t.test('only admins reach /admin/ and everything under it', async (t) => {
     [`/admin/questions/${q.id}/choices/`, { choice_text: 'new' }],
     [`/admin/choices/${choiceId}/`, { choice_text: 'changed' }],
     [`/admin/choices/${choiceId}/delete/`, {}],
-    ['/admin/users/1/active', { active: '0' }]
+    ['/admin/users/1/active', { active: '0', confirm: 'yes' }]
   ]
   const before = { questions: await count(app, 'questions'), choices: await count(app, 'choices'), log: await count(app, 'admin_log') }
 
@@ -63,7 +63,7 @@ t.test('admin state changes need the CSRF token', async (t) => {
     ['/admin/questions/delete/', { ids: String(q.id), confirm: 'yes' }],
     [`/admin/questions/${q.id}/choices/`, { choice_text: 'new' }],
     [`/admin/choices/${q.choices[0]?.id}/delete/`, {}],
-    ['/admin/users/2/active', { active: '0' }]
+    ['/admin/users/2/active', { active: '0', confirm: 'yes' }]
   ]
   for (const [path, form] of attempts) {
     t.equal((await alice.post(path, form)).status, 403, `POST ${path} without a token → 403`)

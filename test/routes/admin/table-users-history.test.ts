@@ -84,7 +84,17 @@ eachDatabase('users: list, search, role filter; deactivation ends open sessions'
   t.match((await alice.get('/admin/users/?role=staff', hx)).body, /1 user<[\s\S]*bob/)
 
   const carolId = (await app.users.userBySub('dev-carol'))?.id ?? 0
-  const deactivated = await alice.post(`/admin/users/${carolId}/active`, { active: '0' }, hx)
+  const asked = await alice.post(`/admin/users/${carolId}/active`, { active: '0' }, hx)
+  t.equal(asked.status, 200)
+  t.match(asked.body, /Deactivate carol\?/, 'deactivating asks first, in the row')
+  t.match(asked.body, /<tr id="user-row-\d+"/)
+  t.match(asked.body, 'name="confirm" value="yes"')
+  t.ok((await app.users.userBySub('dev-carol'))?.isActive, 'and changes nothing until confirmed')
+  const plainAsk = await alice.post(`/admin/users/${carolId}/active`, { active: '0', _csrf: hx['x-csrf-token'] ?? '' })
+  t.equal(plainAsk.status, 200)
+  t.match(plainAsk.body, /<h1[^>]*>Deactivate carol\?<\/h1>/, 'without JavaScript: a confirmation page')
+  t.ok((await app.users.userBySub('dev-carol'))?.isActive)
+  const deactivated = await alice.post(`/admin/users/${carolId}/active`, { active: '0', confirm: 'yes' }, hx)
   t.equal(deactivated.status, 200)
   t.match(deactivated.body, 'carol was deactivated.')
   t.match(deactivated.body, 'Reactivate')
@@ -97,7 +107,7 @@ eachDatabase('users: list, search, role filter; deactivation ends open sessions'
   t.equal(again.status, 403, 'and she cannot log in')
   t.match(again.body, /deactivated/)
 
-  const self = await alice.post(`/admin/users/${(await app.users.userBySub('dev-alice'))?.id}/active`, { active: '0' }, hx)
+  const self = await alice.post(`/admin/users/${(await app.users.userBySub('dev-alice'))?.id}/active`, { active: '0', confirm: 'yes' }, hx)
   t.equal(self.status, 422, 'an admin cannot deactivate themself')
   t.match(self.body, /cannot deactivate your own account/)
   t.notMatch(list.body, new RegExp(`action="/admin/users/${(await app.users.userBySub('dev-alice'))?.id}/active"`), 'no button for yourself')
@@ -106,6 +116,7 @@ eachDatabase('users: list, search, role filter; deactivation ends open sessions'
   const back = await carol.login('carol', '/user')
   t.equal(back.url, `${APP_URL}/user`, 'reactivated: she can log in again')
   t.equal((await alice.post('/admin/users/999/active', { active: '0' }, hx)).status, 404)
+  t.equal((await alice.post('/admin/users/999/active', { active: '0', confirm: 'yes' }, hx)).status, 404)
   t.equal((await alice.post(`/admin/users/${carolId}/active`, { active: 'maybe' }, hx)).status, 400)
   t.same(serverErrors, [])
 })
@@ -118,7 +129,7 @@ eachDatabase('history: every change is recorded and shown', async (t, db) => {
   await alice.post(`/admin/questions/${id}/choices/`, { choice_text: 'No' }, hx)
   const carolBrowser = new TestBrowser(app)
   await carolBrowser.login('carol')
-  await alice.post(`/admin/users/${(await app.users.userBySub('dev-carol'))?.id}/active`, { active: '0' }, hx)
+  await alice.post(`/admin/users/${(await app.users.userBySub('dev-carol'))?.id}/active`, { active: '0', confirm: 'yes' }, hx)
 
   const rows = await sqlRows(app, 'select username, object_type, action, change_message from admin_log order by id')
   t.same(rows, [
