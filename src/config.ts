@@ -27,6 +27,8 @@ export interface AppConfig {
   /** Fastify's trustProxy: false, true (only when the app is reachable solely through the proxy), or proxy addresses/CIDRs. */
   trustProxy: boolean | string
   rateLimits: { loginsPerMinute: number, votesPerMinute: number }
+  /** redis:// or rediss:// URL: rate-limit counters shared by every node. Unset = each node counts alone. */
+  redisUrl?: string
   /** Absolute lifetime from login and idle timeout since the last request, in milliseconds. */
   sessionLifetimeMs: number
   sessionIdleTimeoutMs: number
@@ -141,6 +143,18 @@ export function parseConfig (env: Env): AppConfig {
     loginsPerMinute: parseInteger(value('RATE_LIMIT_LOGINS_PER_MINUTE') ?? '30', 'RATE_LIMIT_LOGINS_PER_MINUTE', 1, 1_000_000, problems),
     votesPerMinute: parseInteger(value('RATE_LIMIT_VOTES_PER_MINUTE') ?? '60', 'RATE_LIMIT_VOTES_PER_MINUTE', 1, 1_000_000, problems)
   }
+  const redisUrlRaw = value('REDIS_URL')
+  let redisUrl: string | undefined
+  if (redisUrlRaw !== undefined) {
+    try {
+      const url = new URL(redisUrlRaw)
+      if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('not redis(s)')
+      redisUrl = redisUrlRaw
+    } catch {
+      // The value may hold a password: name the key and the expected form, never echo it.
+      problems.push('REDIS_URL must be a redis:// or rediss:// URL (e.g. redis://redis.internal:6379/0)')
+    }
+  }
   const timeoutMs = parseInteger(value('OIDC_HTTP_TIMEOUT_MS') ?? '5000', 'OIDC_HTTP_TIMEOUT_MS', 100, 120000, problems)
 
   if (problems.length > 0) throw new ConfigError(problems)
@@ -160,6 +174,7 @@ export function parseConfig (env: Env): AppConfig {
     webConcurrency,
     trustProxy,
     rateLimits,
+    redisUrl,
     sessionLifetimeMs: sessionLifetimeSeconds * 1000,
     sessionIdleTimeoutMs: sessionIdleSeconds * 1000,
     oidc: {
