@@ -12,6 +12,9 @@ export interface ClusterData {
   questionText: (id: number) => string | undefined
   /** Rows in drizzle's migrations table: one per migration when they ran once. */
   migrationRows: () => number
+  userId: (sub: string) => number | undefined
+  /** When each open session of a user is due for renewal (ms since the epoch). */
+  renewalsDue: (sub: string) => number[]
 }
 
 export function sqliteData (file: string): ClusterData {
@@ -27,6 +30,8 @@ export function sqliteData (file: string): ClusterData {
       return { stored: acknowledged.length - lost.length, lost, integrity: String(db.pragma('integrity_check', { simple: true })) }
     }),
     questionText: (id) => read((db) => db.prepare('select question_text from questions where id = ?').pluck().get(id) as string | undefined),
-    migrationRows: () => read((db) => db.prepare('select count(*) from __drizzle_migrations').pluck().get() as number)
+    migrationRows: () => read((db) => db.prepare('select count(*) from __drizzle_migrations').pluck().get() as number),
+    userId: (sub) => read((db) => db.prepare('select id from users where sub = ?').pluck().get(sub) as number | undefined),
+    renewalsDue: (sub) => read((db) => db.prepare('select s.renew_at from sessions s join users u on u.id = s.user_id where u.sub = ?').pluck().all(sub) as number[])
   }
 }
