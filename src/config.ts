@@ -10,7 +10,12 @@ export interface AppConfig {
   /** Public base URL without a trailing slash; redirect URIs are built from it. */
   appUrl: string
   secureCookies: boolean
+  /** A file path (SQLite) or a postgres:// / postgresql:// URL (PostgreSQL). */
   databaseUrl: string
+  databaseKind: 'sqlite' | 'postgres'
+  /** PostgreSQL: connections per process, and how long a request waits for one before answering 503. */
+  databasePoolSize: number
+  databasePoolTimeoutMs: number
   /** How long a write waits for another connection's write lock before answering 503 (SQLITE_BUSY). */
   sqliteBusyTimeoutMs: number
   /**
@@ -127,6 +132,9 @@ export function parseConfig (env: Env): AppConfig {
   const sessionIdleSeconds = parseInteger(value('SESSION_IDLE_TIMEOUT_SECONDS') ?? '3600', 'SESSION_IDLE_TIMEOUT_SECONDS', 60, 30 * 86400, problems)
 
   const databaseUrl = value('DATABASE_URL') ?? 'data/polls.db'
+  const databaseKind = parseDatabaseKind(databaseUrl, problems)
+  const databasePoolSize = parseInteger(value('DATABASE_POOL_SIZE') ?? '10', 'DATABASE_POOL_SIZE', 1, 1000, problems)
+  const databasePoolTimeoutMs = parseInteger(value('DATABASE_POOL_TIMEOUT_MS') ?? '2000', 'DATABASE_POOL_TIMEOUT_MS', 10, 60_000, problems)
   const sqliteBusyTimeoutMs = parseInteger(value('SQLITE_BUSY_TIMEOUT_MS') ?? '5000', 'SQLITE_BUSY_TIMEOUT_MS', 0, 600_000, problems)
   const logLevel = value('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'warn' : 'info')
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
@@ -166,6 +174,9 @@ export function parseConfig (env: Env): AppConfig {
     appUrl,
     secureCookies: appUrl.startsWith('https:'),
     databaseUrl,
+    databaseKind,
+    databasePoolSize,
+    databasePoolTimeoutMs,
     sqliteBusyTimeoutMs,
     sessionKeys: sessionSecret === undefined ? [randomBytes(32)] : sessionSecrets.map(deriveSessionKey),
     sessionSecretIsEphemeral: sessionSecret === undefined,
@@ -203,6 +214,25 @@ function parseInteger (raw: string, key: string, min: number, max: number, probl
     return min
   }
   return n
+}
+
+/**
+ * postgres:// or postgresql:// selects PostgreSQL; a file path (or :memory:) selects SQLite. Any other
+ * scheme is a mistake (a MySQL URL, a file: URL), refused rather than created as a file of that name.
+ */
+function parseDatabaseKind (raw: string, problems: string[]): 'sqlite' | 'postgres' {
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]+):/.exec(raw)?.[1]?.toLowerCase()
+  if (scheme === undefined) return 'sqlite'
+  if (scheme !== 'postgres' && scheme !== 'postgresql') {
+    problems.push(`DATABASE_URL must be a file path (SQLite) or a postgres:// or postgresql:// URL (got a ${scheme}: URL)`)
+    return 'sqlite'
+  }
+  let url: URL | undefined
+  try { url = new URL(raw) } catch { /* reported below */ }
+  if (url === undefined || url.hostname === '' || url.pathname.length < 2) {
+    problems.push('DATABASE_URL must name a host and a database, as in postgres://user:password@host:5432/polls')
+  }
+  return 'postgres'
 }
 
 function parseBoolean (raw: string, key: string, problems: string[]): boolean {

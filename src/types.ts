@@ -1,12 +1,6 @@
 import type { AppConfig } from './config.ts'
 import type { Db } from './db/client.ts'
-import type { PollQueries } from './db/polls.ts'
-import type { UserQueries } from './db/users.ts'
-import type { SessionQueries } from './db/sessions.ts'
-import type { AdminQuestionQueries } from './db/admin-questions.ts'
-import type { AdminChoiceQueries } from './db/admin-choices.ts'
-import type { createAdminUserQueries } from './db/admin-users.ts'
-import type { createAdminLogQueries } from './db/admin-log.ts'
+import type { AdminStore, PollStore, SessionStore, Store, UserStore } from './db/store.ts'
 import type { Role, User } from './db/schema.ts'
 import type { preHandlerAsyncHookHandler } from 'fastify'
 
@@ -24,16 +18,13 @@ export interface PendingLogin {
 declare module 'fastify' {
   interface FastifyInstance {
     config: AppConfig
+    store: Store
+    /** SQLite only (tests and tools that look at the file itself); not decorated on PostgreSQL. */
     db: Db
-    polls: PollQueries
-    users: UserQueries
-    sessions: SessionQueries
-    admin: {
-      questions: AdminQuestionQueries
-      choices: AdminChoiceQueries
-      users: ReturnType<typeof createAdminUserQueries>
-      log: ReturnType<typeof createAdminLogQueries>
-    }
+    polls: PollStore
+    users: UserStore
+    sessions: SessionStore
+    admin: AdminStore
     requireLogin: preHandlerAsyncHookHandler
     requireRole: (role: Role) => preHandlerAsyncHookHandler
   }

@@ -83,6 +83,26 @@ t.test('bad values are refused with a message naming the key', async (t) => {
   t.match(partial.join('\n'), /ZITADEL_PROJECT is required/)
 })
 
+t.test('DATABASE_URL: a path selects SQLite, postgres:// or postgresql:// PostgreSQL, anything else is refused', async (t) => {
+  t.equal(parseConfig({}).databaseKind, 'sqlite', 'the default file')
+  t.equal(parseConfig({ DATABASE_URL: '/var/lib/polls/polls.db' }).databaseKind, 'sqlite')
+  t.equal(parseConfig({ DATABASE_URL: 'data/polls.db' }).databaseKind, 'sqlite')
+  for (const url of ['postgres://polls:secret@db.internal:5432/polls', 'postgresql://localhost/polls', 'POSTGRES://db/polls']) {
+    t.equal(parseConfig({ DATABASE_URL: url }).databaseKind, 'postgres', url)
+  }
+  const pool = parseConfig({ DATABASE_URL: 'postgres://db/polls', DATABASE_POOL_SIZE: '25', DATABASE_POOL_TIMEOUT_MS: '500' })
+  t.same([pool.databasePoolSize, pool.databasePoolTimeoutMs], [25, 500], 'pool size and acquire timeout')
+  t.same([parseConfig({}).databasePoolSize, parseConfig({}).databasePoolTimeoutMs], [10, 2000], 'their defaults')
+  for (const url of ['mysql://db/polls', 'file:polls.db', 'http://db/polls', 'sqlite://polls.db', 'postgres://', 'postgres://db']) {
+    const found = problems({ DATABASE_URL: url })
+    t.equal(found.length, 1, `${JSON.stringify(url)} refused`)
+    t.match(found[0], /^DATABASE_URL must /, 'the message names DATABASE_URL')
+  }
+  t.match(problems({ DATABASE_URL: 'mysql://db/polls' })[0], /got a mysql: URL/, 'and says what it got')
+  t.match(problems({ DATABASE_POOL_SIZE: '0' })[0], /^DATABASE_POOL_SIZE must be/)
+  t.match(problems({ DATABASE_POOL_TIMEOUT_MS: 'soon' })[0], /^DATABASE_POOL_TIMEOUT_MS must be/)
+})
+
 t.test('production requires SESSION_SECRET and the OIDC settings', async (t) => {
   const missing = problems({ NODE_ENV: 'production' }).join('\n')
   for (const key of ['SESSION_SECRET', 'APP_URL', 'OIDC_OP_BASE_URL', 'OIDC_RP_CLIENT_ID', 'OIDC_RP_CLIENT_SECRET', 'ZITADEL_PROJECT']) {

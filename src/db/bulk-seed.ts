@@ -1,17 +1,18 @@
 import type { Db } from './client.ts'
+import type { BulkSeedOptions, BulkSeedResult } from './store.ts'
 
 const SUBJECTS = ['editor', 'language', 'framework', 'database', 'team lunch', 'meeting time', 'coffee', 'holiday', 'laptop', 'keyboard', 'font', 'colour theme', 'browser', 'city', 'book', 'podcast']
 const FORMS = ['What is your favourite {s}?', 'Which {s} should we pick next?', 'How do you rate the new {s}?', 'Is the {s} good enough?', 'Would you change the {s}?']
 const DAY = 24 * 60 * 60 * 1000
 
-export interface BulkSeedOptions { questions: number, votes: number, users?: number, choicesPerQuestion?: number, now?: number }
+export type { BulkSeedOptions }
 
 /**
  * Large synthetic data for benchmarks: questions spread over three years, three choices each, and votes
  * from synthetic users (one per user and question, as the app allows). One transaction, prepared
  * statements; the count triggers keep the per-question totals right as rows go in.
  */
-export function seedBulk (db: Db, options: BulkSeedOptions): { questions: number, choices: number, votes: number, users: number } {
+export function seedBulk (db: Db, options: BulkSeedOptions): BulkSeedResult {
   const now = options.now ?? Date.now()
   const choicesPer = options.choicesPerQuestion ?? 3
   const perQuestion = options.questions === 0 ? 0 : Math.ceil(options.votes / options.questions)

@@ -1,7 +1,8 @@
 import type { Db } from './client.ts'
 import { choices, questions, type Question } from './schema.ts'
+import type { NewQuestion } from './store.ts'
 
-export interface NewQuestion { questionText: string, pubDate: Date, choices: string[] }
+export type { NewQuestion }
 
 /** A question and its choices, written together or not at all. */
 export function createQuestion (db: Db, input: NewQuestion): Question {

@@ -2,29 +2,9 @@ import { and, eq, inArray, lte, sql } from 'drizzle-orm'
 import { randomBytes } from 'node:crypto'
 import type { Db } from './client.ts'
 import { sessions, users, type User } from './schema.ts'
+import type { NewSession, SessionTokens, SessionUser } from './store.ts'
 
-/** What every request needs of its session; the tokens are read only when they are used. */
-export interface SessionUser {
-  user: User
-  hasRefreshToken: boolean
-  renewAt: Date
-  lastSeenAt: Date
-}
-
-export interface SessionTokens {
-  idToken: string
-  /** Sealed (src/oidc/token-box.ts); null when the provider gave no refresh token. */
-  refreshToken: string | null
-}
-
-export interface NewSession {
-  userId: number
-  idToken: string
-  providerSid?: string
-  refreshToken?: string
-  lifetimeMs: number
-  renewAfterMs: number
-}
+export type { NewSession, SessionTokens, SessionUser }
 
 interface SessionUserRow {
   id: number, sub: string, username: string, email: string, firstName: string, lastName: string, role: User['role'],

@@ -93,18 +93,18 @@ export async function completeLogin (app: FastifyInstance, request: FastifyReque
     throw new LoginFailure(400, 'The identity provider\'s answer could not be verified.', 'userinfo sub differs from the ID token sub')
   }
 
-  const existing = app.users.userBySub(idClaims.sub)
+  const existing = await app.users.userBySub(idClaims.sub)
   const role = mapRolesFromClaims([userinfo, idClaims], app.config.oidc.projectId)
   if (role === undefined) {
     // Roles removed at the provider: the account's open sessions end too, not only this login.
-    if (existing !== undefined) app.sessions.endUserSessions(existing.id)
+    if (existing !== undefined) await app.sessions.endUserSessions(existing.id)
     throw new LoginFailure(403, 'Your account has no role in this application, so you cannot sign in. Ask an administrator to grant you the admin, staff or user role in the identity provider.')
   }
   if (existing !== undefined && !existing.isActive) {
     throw new LoginFailure(403, 'Your account has been deactivated in this application. Ask an administrator to reactivate it.')
   }
 
-  const user = app.users.recordLogin(profileFromClaims({ ...idClaims, ...userinfo }, idClaims.sub, role))
+  const user = await app.users.recordLogin(profileFromClaims({ ...idClaims, ...userinfo }, idClaims.sub, role))
   return {
     user,
     idToken: tokens.idToken,

@@ -18,7 +18,7 @@ export type RenewalResult =
 
 /** The background half of session renewal: the refresh_token grant, then userinfo for the roles. */
 export async function renewWithRefreshToken (app: FastifyInstance, log: FastifyBaseLogger, sessionId: string, session: SessionUser): Promise<RenewalResult> {
-  const stored = app.sessions.sessionTokens(sessionId)
+  const stored = await app.sessions.sessionTokens(sessionId)
   if (stored === undefined) return { outcome: 'ended' }
   const refreshToken = stored.refreshToken === null ? undefined : app.oidc.tokenBox.open(stored.refreshToken)
   if (refreshToken === undefined) return { outcome: 'redirect' }
@@ -34,13 +34,13 @@ export async function renewWithRefreshToken (app: FastifyInstance, log: FastifyB
     }
     const role = mapRolesFromClaims([userinfo, idClaims], app.config.oidc.projectId)
     if (role === undefined) {
-      app.sessions.endUserSessions(session.user.id)
+      await app.sessions.endUserSessions(session.user.id)
       log.info({ userId: session.user.id }, 'session renewal: no role left at the provider; sessions ended')
       return { outcome: 'ended' }
     }
-    const user = app.users.refreshProfile(profileFromClaims({ ...idClaims, ...userinfo }, sub, role))
+    const user = await app.users.refreshProfile(profileFromClaims({ ...idClaims, ...userinfo }, sub, role))
     if (user === undefined || !user.isActive) return { outcome: 'ended' }
-    app.sessions.recordRenewal(sessionId, {
+    await app.sessions.recordRenewal(sessionId, {
       idToken: tokens.idToken ?? stored.idToken,
       // Providers that rotate refresh tokens send a new one; the others keep the old one valid.
       refreshToken: app.oidc.tokenBox.seal(tokens.refreshToken ?? refreshToken),

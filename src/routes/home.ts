@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { projectRoot } from '../paths.ts'
 
 const homeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/', async (_request, reply) => reply.render('pages/home', null, { title: 'Polls' }))
@@ -14,8 +13,7 @@ const homeRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // Readiness for load balancers: the database answers with every migration applied, and the
   // provider's metadata is loaded (asking for it if not yet). 503 with the failing checks otherwise.
-  const migrationsApplied = app.db.$client.prepare('select count(*) as n from __drizzle_migrations').pluck()
-  const expectedMigrations = readMigrationJournal().length
+  const expectedMigrations = readMigrationJournal(app.store.migrationsFolder).length
   app.get('/readyz', {
     schema: {
       response: {
@@ -26,7 +24,7 @@ const homeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (_request, reply) => {
     let database = false
     try {
-      database = (migrationsApplied.get() as number) >= expectedMigrations
+      database = (await app.store.migrationsApplied()) >= expectedMigrations
     } catch { /* an unreadable database is simply not ready */ }
     const provider = await app.oidc.provider.connected().then(() => true, () => false)
     const ready = database && provider
@@ -36,8 +34,8 @@ const homeRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
 const ReadinessSchema = Type.Object({ status: Type.String(), database: Type.Boolean(), provider: Type.Boolean() })
 
-function readMigrationJournal (): unknown[] {
-  const journal = JSON.parse(readFileSync(join(projectRoot, 'drizzle/meta/_journal.json'), 'utf8')) as { entries: unknown[] }
+function readMigrationJournal (folder: string): unknown[] {
+  const journal = JSON.parse(readFileSync(join(folder, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] }
   return journal.entries
 }
 

@@ -5,7 +5,6 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp, type BuildOptions } from '../../src/app.ts'
 import { parseConfig } from '../../src/config.ts'
 import { startDevProvider, type DevProvider, type DevProviderOptions } from '../../src/oidc/dev-provider.ts'
-import { createQuestion } from '../../src/db/seed.ts'
 import { CookieJar } from './cookie-jar.ts'
 
 export const APP_URL = 'http://polls.test'
@@ -71,9 +70,9 @@ export async function buildTestAppFor (t: TapLike, issuer: string, options: Test
 const DAY = 24 * 60 * 60 * 1000
 
 /** Like the Django tutorial's create_question: published `days` from now (negative = past). */
-export function addQuestion (app: FastifyInstance, questionText: string, days: number, choices: string[] = ['Yes', 'No']) {
-  const question = createQuestion(app.db, { questionText, pubDate: new Date(Date.now() + days * DAY), choices })
-  return { ...question, choices: app.polls.tallyVotes(question.id).map(({ id, choiceText }) => ({ id, choiceText })) }
+export async function addQuestion (app: FastifyInstance, questionText: string, days: number, choices: string[] = ['Yes', 'No']) {
+  const question = await app.store.createQuestion({ questionText, pubDate: new Date(Date.now() + days * DAY), choices })
+  return { ...question, choices: (await app.polls.tallyVotes(question.id)).map(({ id, choiceText }) => ({ id, choiceText })) }
 }
 
 /** Form fields as a browser sends them: a repeated name (checkboxes, choice rows) is an array. */

@@ -17,7 +17,7 @@ function renewalDue (app: FastifyInstance) {
 t.test('without a refresh token, a due page GET re-checks silently (prompt=none) and returns to the page', async (t) => {
   const provider = await startTestProvider(t, { refreshTokens: false })
   const { app, serverErrors } = await buildTestApp(t, { provider })
-  const q = addQuestion(app, 'Cats or dogs?', -1, ['Cats', 'Dogs'])
+  const q = await addQuestion(app, 'Cats or dogs?', -1, ['Cats', 'Dogs'])
   const carol = new TestBrowser(app)
   await carol.login('carol')
   const [before] = sessionRows(app)
@@ -29,7 +29,7 @@ t.test('without a refresh token, a due page GET re-checks silently (prompt=none)
   // A POST is served while the renewal is due: no vote is lost to it.
   const vote = await carol.post(`/polls/${q.id}/vote/`, { choice: String(q.choices[0]?.id) }, { ...HTMX, 'x-csrf-token': token })
   t.equal(vote.status, 200)
-  t.same(app.polls.tallyVotes(q.id).map((c) => c.votes), [1, 0], 'the vote is stored')
+  t.same((await app.polls.tallyVotes(q.id)).map((c) => c.votes), [1, 0], 'the vote is stored')
   // An htmx GET sends the whole page through the re-check, never a login page into the fragment.
   const fragment = await carol.get(`/polls/${q.id}/results/`, { ...HTMX, 'hx-current-url': `${APP_URL}/polls/${q.id}/` })
   t.equal(fragment.status, 204)
@@ -77,7 +77,7 @@ t.test('when the provider answers login_required, the session ends and the login
 
 t.test('with a refresh token, renewal happens in the background and re-reads the roles', async (t) => {
   const { app, provider, serverErrors } = await buildTestApp(t)
-  const q = addQuestion(app, 'Tea or coffee?', -1, ['Tea', 'Coffee'])
+  const q = await addQuestion(app, 'Tea or coffee?', -1, ['Tea', 'Coffee'])
   const carol = new TestBrowser(app)
   await carol.login('carol')
   const [first] = sessionRows(app)
@@ -93,7 +93,7 @@ t.test('with a refresh token, renewal happens in the background and re-reads the
   renewalDue(app)
   const results = await carol.get(`/polls/${q.id}/results/`)
   t.equal(results.status, 200, 'renewed in the background (no redirect) and now staff')
-  t.equal(app.users.userBySub('dev-carol')?.role, 'staff')
+  t.equal((await app.users.userBySub('dev-carol'))?.role, 'staff')
   const [second] = sessionRows(app)
   t.equal(second?.id, first?.id, 'the same session')
   t.ok((second?.renewAt ?? 0) > Date.now() + 800_000, 'next renewal in 900 s')

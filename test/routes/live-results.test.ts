@@ -15,7 +15,7 @@ const versionOf = (tag: string) => Number(/"results-(\d+)"/.exec(tag)?.[1])
 
 t.test('unchanged → 304 with no body; each kind of change → the new fragment', async (t) => {
   const { app, serverErrors } = await buildTestApp(t)
-  const q = addQuestion(app, 'Live?', -1, ['Yes', 'No'])
+  const q = await addQuestion(app, 'Live?', -1, ['Yes', 'No'])
   const [yes, no] = q.choices
   if (yes === undefined || no === undefined) throw new Error('choices missing')
   const bob = new TestBrowser(app)
@@ -43,9 +43,9 @@ t.test('unchanged → 304 with no body; each kind of change → the new fragment
   const steps: Array<[string, () => Promise<unknown>, RegExp]> = [
     ['a new vote', () => vote(yes.id), /Yes -- 1 vote\b[\s\S]*No -- 0 votes/],
     ['a vote moved to another choice', () => vote(no.id), /Yes -- 0 votes[\s\S]*No -- 1 vote\b/],
-    ['a choice renamed', async () => app.admin.choices.updateChoice(actor, no.id, 'Nope'), /Nope -- 1 vote\b/],
-    ['a choice added', async () => app.admin.choices.addChoice(actor, q.id, 'Maybe'), /Maybe -- 0 votes/],
-    ['a choice (and its vote) deleted', async () => app.admin.choices.deleteChoice(actor, no.id), /Total: 0 votes/]
+    ['a choice renamed', async () => await app.admin.choices.updateChoice(actor, no.id, 'Nope'), /Nope -- 1 vote\b/],
+    ['a choice added', async () => await app.admin.choices.addChoice(actor, q.id, 'Maybe'), /Maybe -- 0 votes/],
+    ['a choice (and its vote) deleted', async () => await app.admin.choices.deleteChoice(actor, no.id), /Total: 0 votes/]
   ]
   for (const [what, change, shows] of steps) {
     await change()
@@ -71,8 +71,8 @@ t.test('unchanged → 304 with no body; each kind of change → the new fragment
 
 t.test('the change check is for staff only; an expired session is sent to the login, never swapped', async (t) => {
   const { app, serverErrors } = await buildTestApp(t)
-  const q = addQuestion(app, 'Guarded?', -1, ['A'])
-  const gone = addQuestion(app, 'Deleted soon?', -1, ['A'])
+  const q = await addQuestion(app, 'Guarded?', -1, ['A'])
+  const gone = await addQuestion(app, 'Deleted soon?', -1, ['A'])
   const url = (id: number) => `/polls/${id}/results/`
   const POLL = { ...HTMX, 'if-none-match': '"results-0"' }
 
@@ -104,7 +104,7 @@ t.test('the change check is for staff only; an expired session is sent to the lo
 t.test('several processes share the SQLite file: a vote through one shows in the other\'s check', async (t) => {
   const one = await buildTestApp(t)
   const other = await buildTestApp(t, { provider: one.provider, env: { DATABASE_URL: one.app.config.databaseUrl } })
-  const q = addQuestion(one.app, 'Shared?', -1, ['A', 'B'])
+  const q = await addQuestion(one.app, 'Shared?', -1, ['A', 'B'])
   const bob = new TestBrowser(other.app)
   await bob.login('bob')
   const tag = shownTag(await bob.get(`/polls/${q.id}/results/`))

@@ -8,11 +8,11 @@ const titles = (body: string) => [...body.matchAll(/<li><a href="\/polls\/\d+\/"
 t.test('the anonymous list follows every change, in this process or another', async (t) => {
   const { app } = await buildTestApp(t)
   const visitor = new TestBrowser(app)
-  addQuestion(app, 'First?', -1)
+  await addQuestion(app, 'First?', -1)
   t.same(titles((await visitor.get('/polls/')).body), ['First?'])
   t.same(titles((await visitor.get('/polls/')).body), ['First?'], 'served again')
 
-  addQuestion(app, 'Second?', -0.5)
+  await addQuestion(app, 'Second?', -0.5)
   t.same(titles((await visitor.get('/polls/')).body), ['Second?', 'First?'], 'a question added by this process')
 
   // Another connection to the same file: another app process, or the CLI tools.
@@ -27,8 +27,8 @@ t.test('the anonymous list follows every change, in this process or another', as
 t.test('a scheduled question appears when its time comes, with no write in between', async (t) => {
   const { app } = await buildTestApp(t)
   const visitor = new TestBrowser(app)
-  addQuestion(app, 'Now?', -1)
-  addQuestion(app, 'Soon?', 0.4 / 86_400) // 400 ms from now
+  await addQuestion(app, 'Now?', -1)
+  await addQuestion(app, 'Soon?', 0.4 / 86_400) // 400 ms from now
   t.same(titles((await visitor.get('/polls/')).body), ['Now?'])
   await new Promise((resolve) => setTimeout(resolve, 500))
   t.same(titles((await visitor.get('/polls/')).body), ['Soon?', 'Now?'])
@@ -36,7 +36,7 @@ t.test('a scheduled question appears when its time comes, with no write in betwe
 
 t.test('never a signed-in page for a visitor, nor a visitor\'s page for a signed-in user; flash messages are not kept', async (t) => {
   const { app } = await buildTestApp(t)
-  addQuestion(app, 'Shared?', -1)
+  await addQuestion(app, 'Shared?', -1)
   const visitor = new TestBrowser(app)
   const before = await visitor.get('/polls/')
   const carol = new TestBrowser(app)

@@ -7,7 +7,7 @@ const countVotes = (app: FastifyInstance) => (app.db.$client.prepare('select cou
 
 t.test('voting with htmx swaps in a confirmation; voting again moves the vote', async (t) => {
   const { app, serverErrors } = await buildTestApp(t)
-  const q = addQuestion(app, 'What\'s up?', -1, ['Not much', 'The sky'])
+  const q = await addQuestion(app, 'What\'s up?', -1, ['Not much', 'The sky'])
   const [first, second] = q.choices
   if (first === undefined || second === undefined) throw new Error('choices missing')
   const carol = new TestBrowser(app)
@@ -25,7 +25,7 @@ t.test('voting with htmx swaps in a confirmation; voting again moves the vote', 
 
   const again = await carol.post(`/polls/${q.id}/vote/`, { choice: String(second.id) }, { ...HTMX, 'x-csrf-token': token })
   t.match(again.body, 'Your vote for “The sky” is counted.')
-  t.same(app.polls.tallyVotes(q.id).map((c) => c.votes), [0, 1], 'the vote moved; the total stayed 1')
+  t.same((await app.polls.tallyVotes(q.id)).map((c) => c.votes), [0, 1], 'the vote moved; the total stayed 1')
 
   const back = await carol.get(`/polls/${q.id}/`)
   t.match(back.body, new RegExp(`value="${second.id}" checked`), 'current vote preselected on return')
@@ -35,7 +35,7 @@ t.test('voting with htmx swaps in a confirmation; voting again moves the vote', 
 
 t.test('staff see the results inline after voting, and on the results page', async (t) => {
   const { app } = await buildTestApp(t)
-  const q = addQuestion(app, 'Tabs or spaces?', -1, ['Tabs', 'Spaces'])
+  const q = await addQuestion(app, 'Tabs or spaces?', -1, ['Tabs', 'Spaces'])
   const bob = new TestBrowser(app)
   await bob.login('bob')
   const token = await bob.csrfToken(`/polls/${q.id}/`)
@@ -58,7 +58,7 @@ t.test('staff see the results inline after voting, and on the results page', asy
 
 t.test('without JavaScript the form posts and redirects (post/redirect/get)', async (t) => {
   const { app } = await buildTestApp(t)
-  const q = addQuestion(app, 'Plain?', -1, ['A', 'B'])
+  const q = await addQuestion(app, 'Plain?', -1, ['A', 'B'])
   const bob = new TestBrowser(app)
   await bob.login('bob')
   const form = await bob.get(`/polls/${q.id}/`)
@@ -76,9 +76,9 @@ t.test('without JavaScript the form posts and redirects (post/redirect/get)', as
 
 t.test('bad input: a clear 4xx, never a 500, nothing written', async (t) => {
   const { app, serverErrors } = await buildTestApp(t)
-  const q = addQuestion(app, 'Mine?', -1, ['A', 'B'])
-  const other = addQuestion(app, 'Other?', -1, ['X'])
-  const future = addQuestion(app, 'Later?', 3, ['L'])
+  const q = await addQuestion(app, 'Mine?', -1, ['A', 'B'])
+  const other = await addQuestion(app, 'Other?', -1, ['X'])
+  const future = await addQuestion(app, 'Later?', 3, ['L'])
   const carol = new TestBrowser(app)
   await carol.login('carol')
   const token = await carol.csrfToken(`/polls/${q.id}/`)
@@ -121,7 +121,7 @@ t.test('bad input: a clear 4xx, never a 500, nothing written', async (t) => {
 
 t.test('concurrent votes: every voter ends with exactly one vote and the counts equal the rows', async (t) => {
   const { app, serverErrors } = await buildTestApp(t)
-  const q = addQuestion(app, 'Busy?', -1, ['A', 'B', 'C'])
+  const q = await addQuestion(app, 'Busy?', -1, ['A', 'B', 'C'])
   const voters = await Promise.all(['alice', 'bob', 'carol'].map(async (name) => {
     const browser = new TestBrowser(app)
     await browser.login(name)
@@ -139,7 +139,7 @@ t.test('concurrent votes: every voter ends with exactly one vote and the counts 
   const rows = app.db.$client.prepare('select user_id, count(*) as n from votes where question_id = ? group by user_id').all(q.id) as Array<{ n: number }>
   t.equal(rows.length, 3, 'one row per voter')
   t.ok(rows.every((r) => r.n === 1), 'exactly one vote each')
-  const shown = app.polls.tallyVotes(q.id).reduce((sum, c) => sum + c.votes, 0)
+  const shown = (await app.polls.tallyVotes(q.id)).reduce((sum, c) => sum + c.votes, 0)
   t.equal(shown, 3, 'the counts shown equal the stored votes')
   t.same(serverErrors, [])
 })

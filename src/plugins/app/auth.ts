@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Role, User } from '../../db/schema.ts'
 import { roleAtLeast } from '../../oidc/roles.ts'
 import { renewWithRefreshToken } from '../../oidc/renew-session.ts'
+import { whenReady, type SessionUser } from '../../db/store.ts'
 
 export function loginUrl (next: string): string {
   return `/oidc/authenticate/?next=${encodeURIComponent(next)}`
@@ -36,28 +37,32 @@ export default fp(async function authPlugin (app) {
   app.decorateRequest('userSession', null)
   app.decorateRequest('renewalDue', false)
 
-  function endSession (request: FastifyRequest, sid: string) {
-    app.sessions.endSession(sid)
+  function endSession (request: FastifyRequest, sid: string, done: (err?: Error) => void) {
     request.session.delete()
+    whenReady(app.sessions.endSession(sid), () => done(), done)
   }
 
-  // Callback style, so that the requests that need no renewal (nearly all) make no promise.
+  // Callback style, so that the requests that need no renewal (nearly all) make no promise on SQLite,
+  // whose store answers synchronously (whenReady); PostgreSQL's answers arrive as promises.
   app.addHook('onRequest', (request, _reply, done) => {
     const sid = request.session.get('sid')
     if (sid === undefined) return done()
     const now = Date.now()
-    const found = app.sessions.sessionUser(sid, now)
+    whenReady(app.sessions.sessionUser(sid, now), (found) => checkSession(request, sid, now, found, done), done)
+  })
+
+  function checkSession (request: FastifyRequest, sid: string, now: number, found: SessionUser | undefined, done: (err?: Error) => void) {
     if (found === undefined || !found.user.isActive) {
       request.session.delete()
       return done()
     }
     const lastSeen = found.lastSeenAt.getTime()
-    if (now - lastSeen > idleMs) {
-      endSession(request, sid)
-      return done()
-    }
-    if (now - lastSeen > TOUCH_EVERY_MS) app.sessions.touchSession(sid, now)
+    if (now - lastSeen > idleMs) return endSession(request, sid, done)
+    if (now - lastSeen > TOUCH_EVERY_MS) whenReady(app.sessions.touchSession(sid, now), () => decide(request, sid, now, found, done), done)
+    else decide(request, sid, now, found, done)
+  }
 
+  function decide (request: FastifyRequest, sid: string, now: number, found: SessionUser, done: (err?: Error) => void) {
     const signIn = (user: User) => {
       request.user = user
       request.userSession = { id: sid }
@@ -68,18 +73,17 @@ export default fp(async function authPlugin (app) {
       request.renewalDue = true
       return signIn(found.user)
     }
-    // One request renews (the claim is one UPDATE, so across processes too); the others go on with the
-    // session as it is, which is still within its absolute lifetime.
-    if (!app.sessions.claimRenewal(sid, RENEW_RETRY_MS, now)) return signIn(found.user)
-    renewWithRefreshToken(app, request.log, sid, found).then((result) => {
-      if (result.outcome === 'ended') {
-        endSession(request, sid)
-        return done()
-      }
-      if (result.outcome === 'redirect') request.renewalDue = true
-      signIn(result.outcome === 'renewed' ? result.user : found.user)
+    // One request renews (the claim is one UPDATE, so across processes and nodes too); the others go on
+    // with the session as it is, which is still within its absolute lifetime.
+    whenReady(app.sessions.claimRenewal(sid, RENEW_RETRY_MS, now), (claimed) => {
+      if (!claimed) return signIn(found.user)
+      renewWithRefreshToken(app, request.log, sid, found).then((result) => {
+        if (result.outcome === 'ended') return endSession(request, sid, done)
+        if (result.outcome === 'redirect') request.renewalDue = true
+        signIn(result.outcome === 'renewed' ? result.user : found.user)
+      }, done)
     }, done)
-  })
+  }
 
   // Without a refresh token the re-check is a prompt=none round trip through the provider, which only
   // a whole-page GET can make. POSTs are served (a vote is never lost to a renewal); htmx GETs send the

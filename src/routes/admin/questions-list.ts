@@ -8,7 +8,7 @@ const questionsListRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const query = toListQuery(request.query)
     return reply.render('pages/admin/questions', 'partials/admin/questions-table', {
       title: 'Questions',
-      ...tableData(app, query),
+      ...await tableData(app, query),
       add: emptyAddForm()
     })
   })
@@ -21,13 +21,13 @@ const questionsListRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const add = { values: { ...fields, choices: padChoices(fields.choices) }, errors, open: true }
       reply.code(422)
       if (request.isHtmx) return reply.render('partials/admin/question-add', null, { add })
-      return reply.render('pages/admin/questions', null, { title: 'Questions', ...tableData(app, query), add })
+      return reply.render('pages/admin/questions', null, { title: 'Questions', ...await tableData(app, query), add })
     }
-    const question = app.admin.questions.createQuestion(request.user!, { questionText: fields.questionText, pubDate: fields.pubDate, choices: fields.choices })
+    const question = await app.admin.questions.createQuestion(request.user!, { questionText: fields.questionText, pubDate: fields.pubDate, choices: fields.choices })
     const message = `The question “${question.questionText}” was added successfully.`
     if (request.isHtmx) {
       // The fresh form in place, and the table (out of band) with the new row in it.
-      return reply.render('partials/admin/question-added', null, { add: emptyAddForm(message), ...tableData(app, query) })
+      return reply.render('partials/admin/question-added', null, { add: emptyAddForm(message), ...await tableData(app, query) })
     }
     reply.flash(message)
     return reply.redirect('/admin/questions/', 303)

@@ -15,7 +15,7 @@ const ActiveBodySchema = Type.Object({ active: Type.Union([Type.Literal('0'), Ty
 const userAdminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/users/', { schema: { querystring: UserListQuerySchema } }, async (request, reply) => {
     const query = { search: cleanSearch(request.query.q), role: request.query.role ?? 'any', page: request.query.page ?? 1 }
-    const result = app.admin.users.listUsers(query)
+    const result = await app.admin.users.listUsers(query)
     return reply.render('pages/admin/users', 'partials/admin/users-table', { title: 'Users', query: { ...query, page: result.page }, ...result })
   })
 
@@ -24,7 +24,7 @@ const userAdminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (request.params.id === request.user!.id && !active) {
       throw app.httpErrors.unprocessableEntity('You cannot deactivate your own account.')
     }
-    const user = app.admin.users.setUserActive(request.user!, request.params.id, active)
+    const user = await app.admin.users.setUserActive(request.user!, request.params.id, active)
     if (user === undefined) throw app.httpErrors.notFound('There is no user with that number.')
     const message = `${user.username} was ${active ? 'reactivated' : 'deactivated'}.`
     if (request.isHtmx) return reply.render('partials/admin/user-row', null, { row: user, message })

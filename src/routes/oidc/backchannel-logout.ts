@@ -23,7 +23,7 @@ const backchannelLogoutRoutes: FastifyPluginAsyncTypebox = async (app) => {
       request.log.warn({ reason: (err as Error).message }, 'back-channel logout refused')
       return reply.code(unavailable ? 503 : 400).send({ error: unavailable ? 'temporarily_unavailable' : 'invalid_request', error_description: (err as Error).message })
     }
-    const ended = app.sessions.endProviderSessions(claims)
+    const ended = await app.sessions.endProviderSessions(claims)
     request.log.info({ ended, bySid: claims.sid !== undefined }, 'back-channel logout')
     return reply.code(200).send()
   })

@@ -44,7 +44,7 @@ const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // A link to a made-up error callback must not sign anyone out (that would be logout CSRF).
       if (pending === undefined && request.user !== null) return reply.redirect('/', 302)
       // Whoever was signed in before does not stay signed in behind a failed login or re-check.
-      endSession(request)
+      await endSession(request)
       if (pending?.silent === true && SIGN_IN_NEEDED.has(error)) {
         // The provider's sign-in is gone: log in again, and come back to the same page.
         return reply.redirect(await app.oidc.startLogin(request, pending.next), 302)
@@ -57,13 +57,13 @@ const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     try {
       const login = await completeLogin(app, request, request.query)
-      if (request.userSession !== null) app.sessions.endSession(request.userSession.id)
+      if (request.userSession !== null) await app.sessions.endSession(request.userSession.id)
       // A fresh session at login: only the other tabs' pending logins carry over (they are bound to this
       // browser already); the old session id and CSRF secret do not.
       const otherTabs = request.session.get('pending') ?? []
       request.session.regenerate()
       if (otherTabs.length > 0) request.session.set('pending', otherTabs)
-      request.session.set('sid', app.sessions.startSession({
+      request.session.set('sid', await app.sessions.startSession({
         userId: login.user.id,
         idToken: login.idToken,
         providerSid: login.providerSid,
@@ -87,7 +87,7 @@ const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
           return reply.redirect(loginUrl('/'), 302)
         }
       }
-      endSession(request)
+      await endSession(request)
       request.log.warn({ reason: err.detail ?? err.message }, 'login refused')
       return reply.code(err.statusCode).render('pages/login-error', null, {
         title: err.statusCode === 403 ? 'Sign-in refused' : 'Sign-in did not complete',
@@ -97,8 +97,8 @@ const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   /** Signs out whoever was signed in; other tabs' pending logins and the restart marker stay. */
-  function endSession (request: FastifyRequest) {
-    if (request.userSession !== null) app.sessions.endSession(request.userSession.id)
+  async function endSession (request: FastifyRequest) {
+    if (request.userSession !== null) await app.sessions.endSession(request.userSession.id)
     request.user = null
     request.userSession = null
     request.session.regenerate(['pending', 'restartedAt'])

@@ -7,8 +7,8 @@ const logoutRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { body: Type.Object({ _csrf: Type.Optional(Type.String({ maxLength: 200 })) }) }
   }, async (request, reply) => {
     if (request.userSession === null) return reply.redirect('/', 303) // already signed out (or the session expired)
-    const idToken = app.sessions.sessionTokens(request.userSession.id)?.idToken
-    app.sessions.endSession(request.userSession.id)
+    const idToken = (await app.sessions.sessionTokens(request.userSession.id))?.idToken
+    await app.sessions.endSession(request.userSession.id)
     // A fresh, empty session that only carries the message for the home page.
     request.session.regenerate()
     reply.flash('You have been logged out.')

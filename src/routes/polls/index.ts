@@ -16,33 +16,33 @@ const VoteBodySchema = Type.Object({
 const resultsEtag = (version: number) => `"results-${version}"`
 
 const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  function findQuestion (id: number): QuestionWithChoices {
-    const question = app.polls.publishedQuestionWithChoices(id)
+  async function findQuestion (id: number): Promise<QuestionWithChoices> {
+    const question = await app.polls.publishedQuestionWithChoices(id)
     if (question === undefined) throw app.httpErrors.notFound('No published question has that number.')
     return question
   }
 
   /** The tally and its ETag, for the results partial (which polls for a newer one). */
-  function versionedTally (id: number) {
-    const tally = app.polls.versionedTally(id)
+  async function versionedTally (id: number) {
+    const tally = await app.polls.versionedTally(id)
     if (tally === undefined) throw app.httpErrors.notFound('No published question has that number.')
     return { results: tally.results, etag: resultsEtag(tally.version) }
   }
 
   /** The vote component (form, confirmation, and the tally for staff): one source for page and fragment. */
-  function voteComponent (user: User, question: QuestionWithChoices, extra: { error?: string, confirmation?: string, currentChoiceId?: number } = {}) {
+  async function voteComponent (user: User, question: QuestionWithChoices, extra: { error?: string, confirmation?: string, currentChoiceId?: number } = {}) {
     const showResults = roleAtLeast(user.role, 'staff') && extra.confirmation !== undefined
     return {
       question,
       // Known after a vote (the choice just written); otherwise read.
-      currentChoiceId: extra.currentChoiceId ?? app.polls.userVote(user.id, question.id),
-      ...(showResults ? versionedTally(question.id) : {}),
+      currentChoiceId: extra.currentChoiceId ?? await app.polls.userVote(user.id, question.id),
+      ...(showResults ? await versionedTally(question.id) : {}),
       ...extra
     }
   }
 
-  function renderDetail (reply: FastifyReply, user: User, question: QuestionWithChoices, extra: { error?: string, confirmation?: string, currentChoiceId?: number } = {}) {
-    return reply.render('pages/polls/detail', 'partials/vote', { title: question.questionText, ...voteComponent(user, question, extra) })
+  async function renderDetail (reply: FastifyReply, user: User, question: QuestionWithChoices, extra: { error?: string, confirmation?: string, currentChoiceId?: number } = {}) {
+    return reply.render('pages/polls/detail', 'partials/vote', { title: question.questionText, ...await voteComponent(user, question, extra) })
   }
 
   // The list is the same page for every visitor who is not signed in (no user, no token, no flash),
@@ -52,12 +52,12 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const anonymousIndex = new Map<string, { version: string, until: number, html: Buffer }>()
   app.get('/', async (request, reply) => {
     const now = Date.now()
-    const render = () => reply.renderHtml('pages/polls/index', null, { title: 'Polls', questions: app.polls.latestPublishedQuestions(5, now) })
+    const render = async () => reply.renderHtml('pages/polls/index', null, { title: 'Polls', questions: await app.polls.latestPublishedQuestions(5, now) })
     if (request.user !== null || request.session.get('flash') !== undefined) return reply.sendHtml(await render())
-    const version = app.polls.dataVersion()
+    const version = await app.polls.dataVersion()
     const kept = anonymousIndex.get(request.url)
     if (kept !== undefined && kept.version === version && now < kept.until) return reply.sendHtml(kept.html)
-    const until = app.polls.nextPublication(now)
+    const until = await app.polls.nextPublication(now)
     const html = Buffer.from(await render())
     if (anonymousIndex.size >= 16) anonymousIndex.clear()
     anonymousIndex.set(request.url, { version, until, html })
@@ -68,7 +68,7 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { params: QuestionParamsSchema },
     preHandler: app.requireLogin
   }, async (request, reply) => {
-    const question = findQuestion(request.params.id)
+    const question = await findQuestion(request.params.id)
     const user = request.user as User
     // A plain-form vote redirected here (post/redirect/get) and left its confirmation in the flash;
     // shown inside the vote component (with the tally for staff) rather than as a page banner.
@@ -82,7 +82,7 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     preHandler: app.requireLogin
   }, async (request, reply) => {
     const user = request.user as User
-    const question = findQuestion(request.params.id)
+    const question = await findQuestion(request.params.id)
     const raw = request.body.choice?.trim() ?? ''
     const choiceId = /^\d{1,15}$/.test(raw) ? Number(raw) : undefined
     const error = (message: string) => renderDetail(reply.code(422), user, question, { error: message })
@@ -111,14 +111,14 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const shown = request.headers['if-none-match']
     if (request.isHtmx && shown !== undefined) {
       // One indexed row decides; an unchanged tally is a bodiless 304, which htmx does not swap.
-      const version = app.polls.resultsVersion(request.params.id)
+      const version = await app.polls.resultsVersion(request.params.id)
       if (version === undefined) throw app.httpErrors.notFound('No published question has that number.')
       if (shown === resultsEtag(version)) {
         return reply.code(304).header('etag', shown).header('cache-control', 'no-store').header('vary', 'HX-Request').send()
       }
     }
-    const question = findQuestion(request.params.id)
-    const tally = versionedTally(question.id)
+    const question = await findQuestion(request.params.id)
+    const tally = await versionedTally(question.id)
     if (request.isHtmx) reply.header('etag', tally.etag)
     return reply.render('pages/polls/results', 'partials/results', { title: `Results: ${question.questionText}`, question, ...tally })
   })

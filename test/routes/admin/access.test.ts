@@ -4,7 +4,7 @@ import { adminSession, count } from './helpers.ts'
 
 t.test('only admins reach /admin/ and everything under it', async (t) => {
   const { app, serverErrors } = await adminSession(t)
-  const q = addQuestion(app, 'Admin only?', -1, ['A'])
+  const q = await addQuestion(app, 'Admin only?', -1, ['A'])
   const choiceId = q.choices[0]?.id
   const gets = ['/admin/', '/admin/questions/', `/admin/questions/${q.id}/`, `/admin/questions/${q.id}/edit`, `/admin/questions/${q.id}/row`,
     `/admin/questions/${q.id}/delete/`, `/admin/questions/${q.id}/history/`, `/admin/choices/${choiceId}/edit`, `/admin/choices/${choiceId}/delete/`, '/admin/users/']
@@ -54,7 +54,7 @@ t.test('only admins reach /admin/ and everything under it', async (t) => {
 
 t.test('admin state changes need the CSRF token', async (t) => {
   const { app, alice, serverErrors } = await adminSession(t)
-  const q = addQuestion(app, 'Guarded?', -1, ['A'])
+  const q = await addQuestion(app, 'Guarded?', -1, ['A'])
   const before = { questions: count(app, 'questions'), choices: count(app, 'choices'), log: count(app, 'admin_log') }
   const attempts: Array<[string, Record<string, string>]> = [
     ['/admin/questions/', { question_text: 'X', pub_date: '2026-01-01T00:00' }],

@@ -5,7 +5,7 @@ import { adminSession, count, rowTitles } from './helpers.ts'
 
 t.test('control characters are refused beside the field (422), never a 500', async (t) => {
   const { app, alice, hx, serverErrors } = await adminSession(t)
-  const q = addQuestion(app, 'Clean?', -1, ['A'])
+  const q = await addQuestion(app, 'Clean?', -1, ['A'])
   const add = await alice.post('/admin/questions/', { question_text: 'Bad\u0000text', pub_date: '2026-01-01T00:00', choice: ['ok', 'x\u0000'] }, hx)
   t.equal(add.status, 422)
   t.match(add.body, /must not contain control characters/)
@@ -20,7 +20,7 @@ t.test('control characters are refused beside the field (422), never a 500', asy
 
 t.test('a blank version is a 422 (missing), not a 409 (conflict)', async (t) => {
   const { app, alice, hx } = await adminSession(t)
-  const q = addQuestion(app, 'Versioned?', -1)
+  const q = await addQuestion(app, 'Versioned?', -1)
   const res = await alice.post(`/admin/questions/${q.id}/?view=row`, { question_text: 'X', pub_date: '2026-01-01T00:00', version: '' }, hx)
   t.equal(res.status, 422)
   t.match(res.body, /missing its version/)
@@ -28,7 +28,7 @@ t.test('a blank version is a 422 (missing), not a 409 (conflict)', async (t) => 
 
 t.test('htmx errors go to the alert area, not into the row or table that asked', async (t) => {
   const { app, alice, hx } = await adminSession(t)
-  const q = addQuestion(app, 'Gone soon?', -1)
+  const q = await addQuestion(app, 'Gone soon?', -1)
   await alice.post(`/admin/questions/${q.id}/delete/`, {}, hx)
   for (const [method, path] of [['POST', `/admin/questions/${q.id}/delete/`], ['GET', `/admin/questions/${q.id}/edit`], ['GET', `/admin/choices/999/edit`]] as const) {
     const res = await alice.request(method, path, { headers: hx, form: method === 'POST' ? {} : undefined })
@@ -42,8 +42,8 @@ t.test('htmx errors go to the alert area, not into the row or table that asked',
 
 t.test('adding a question keeps the table view the admin is on', async (t) => {
   const { app, alice, hx } = await adminSession(t)
-  addQuestion(app, 'Banana split?', -2)
-  addQuestion(app, 'Cherry pie?', -1)
+  await addQuestion(app, 'Banana split?', -2)
+  await addQuestion(app, 'Cherry pie?', -1)
   const res = await alice.post('/admin/questions/', { question_text: 'Banana bread?', pub_date: '2026-01-01T00:00' }, { ...hx, 'hx-current-url': 'http://polls.test/admin/questions/?q=banana&o=text' })
   t.same(rowTitles(res.body), ['Banana bread?', 'Banana split?'], 'still searching "banana", sorted by text')
 })
@@ -67,7 +67,7 @@ t.test('a broad non-ASCII search counts and pages the same rows', async (t) => {
 
 t.test('a question\'s delete page is a plain form; users past 50 are reachable', async (t) => {
   const { app, alice } = await adminSession(t)
-  const q = addQuestion(app, 'Plain delete?', -1)
+  const q = await addQuestion(app, 'Plain delete?', -1)
   const confirm = await alice.get(`/admin/questions/${q.id}/delete/`)
   t.match(confirm.body, new RegExp(`<form method="post" action="/admin/questions/${q.id}/delete/">`))
   t.notMatch(confirm.body, /hx-post/)

@@ -58,7 +58,7 @@ t.test('search, date filter, sort and pages', async (t) => {
   t.match((await alice.get('/admin/questions/?date=year', hx)).body, `${inYear.n} question${inYear.n === 1 ? '' : 's'}`)
   t.match((await alice.get('/admin/questions/?date=year&q=dogs&o=votes&page=1', hx)).body, /questions?</, 'filters combine')
 
-  addQuestion(app, 'Future question', 30)
+  await addQuestion(app, 'Future question', 30)
   t.same(rowTitles((await alice.get('/admin/questions/?date=today', hx)).body), ['Dogs 000'], 'the date filter ends today, like Django\'s')
 
   for (const bad of ['?o=password', '?date=century', '?page=0', '?page=abc', `?q=${'x'.repeat(201)}`]) {
@@ -82,7 +82,7 @@ t.test('users: list, search, role filter; deactivation ends open sessions', asyn
   t.match((await alice.get('/admin/users/?q=CLARK', hx)).body, '1 user<')
   t.match((await alice.get('/admin/users/?role=staff', hx)).body, /1 user<[\s\S]*bob/)
 
-  const carolId = app.users.userBySub('dev-carol')?.id ?? 0
+  const carolId = (await app.users.userBySub('dev-carol'))?.id ?? 0
   const deactivated = await alice.post(`/admin/users/${carolId}/active`, { active: '0' }, hx)
   t.equal(deactivated.status, 200)
   t.match(deactivated.body, 'carol was deactivated.')
@@ -96,10 +96,10 @@ t.test('users: list, search, role filter; deactivation ends open sessions', asyn
   t.equal(again.status, 403, 'and she cannot log in')
   t.match(again.body, /deactivated/)
 
-  const self = await alice.post(`/admin/users/${app.users.userBySub('dev-alice')?.id}/active`, { active: '0' }, hx)
+  const self = await alice.post(`/admin/users/${(await app.users.userBySub('dev-alice'))?.id}/active`, { active: '0' }, hx)
   t.equal(self.status, 422, 'an admin cannot deactivate themself')
   t.match(self.body, /cannot deactivate your own account/)
-  t.notMatch(list.body, new RegExp(`action="/admin/users/${app.users.userBySub('dev-alice')?.id}/active"`), 'no button for yourself')
+  t.notMatch(list.body, new RegExp(`action="/admin/users/${(await app.users.userBySub('dev-alice'))?.id}/active"`), 'no button for yourself')
 
   await alice.post(`/admin/users/${carolId}/active`, { active: '1' }, hx)
   const back = await carol.login('carol', '/user')
@@ -117,7 +117,7 @@ t.test('history: every change is recorded and shown', async (t) => {
   await alice.post(`/admin/questions/${id}/choices/`, { choice_text: 'No' }, hx)
   const carolBrowser = new TestBrowser(app)
   await carolBrowser.login('carol')
-  await alice.post(`/admin/users/${app.users.userBySub('dev-carol')?.id}/active`, { active: '0' }, hx)
+  await alice.post(`/admin/users/${(await app.users.userBySub('dev-carol'))?.id}/active`, { active: '0' }, hx)
 
   const rows = app.db.$client.prepare('select username, object_type, action, change_message from admin_log order by id').all()
   t.same(rows, [
@@ -154,7 +154,7 @@ t.test('a broad search (many matches) pages the same rows as sorting every match
         const cmp = key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id
         return descending ? -cmp : cmp
       })
-    const result = app.admin.questions.listQuestions({ search, date: 'any', sort, descending, page })
+    const result = await app.admin.questions.listQuestions({ search, date: 'any', sort, descending, page })
     t.ok(result.total > 2500, `"${search}" is a broad search (${result.total} matches)`)
     t.equal(result.total, expected.length, 'the count is exact')
     t.same(result.rows.map((q) => q.id), expected.slice((page - 1) * 50, page * 50).map((q) => q.id), `page ${page} by ${sort} matches`)
