@@ -80,20 +80,26 @@ t.test('kill -9 of one node under mixed load behind nginx (shared SQLite file)',
     }
   })()
 
-  await new Promise((resolve) => setTimeout(resolve, 2_000))
+  // Paced by progress, not by the clock (the machine is shared): the kill comes once both nodes have
+  // acknowledged work, and the load goes on until enough requests have met the survivor alone.
+  const until = async (done: () => boolean, ms = 30_000) => {
+    const deadline = Date.now() + ms
+    while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  await until(() => acknowledgedVotes.length >= 60 && acknowledgedEdits.size >= 4)
   const killedAt = Date.now()
   await doomed.kill()
   // Between the signal and the exit the node still held its sockets: a request sent then was in flight on it.
   const goneAt = Date.now()
   const killedAddress = `127.0.0.1:${doomed.port}`
-  await new Promise((resolve) => setTimeout(resolve, 2_500))
+  await until(() => outcomes.filter((o) => o.startedAt > goneAt).length >= 60)
   stopped = true
   await Promise.all([...voterLoops, adminLoop])
 
   const beforeKill = outcomes.filter((o) => o.startedAt < killedAt)
   t.ok(beforeKill.some((o) => o.upstream === killedAddress) && beforeKill.some((o) => o.upstream.includes(String(survivor.port))), 'before the kill both nodes served')
   const afterKill = outcomes.filter((o) => o.startedAt > goneAt)
-  t.ok(afterKill.length > 20, `the load went on after the kill (${afterKill.length} requests)`)
+  t.ok(afterKill.length >= 60, `the load went on after the kill (${afterKill.length} requests)`)
   t.same(thrown, [], 'the balancer answered every request')
 
   const serverErrors = outcomes.filter((o) => o.status >= 500)
@@ -102,10 +108,10 @@ t.test('kill -9 of one node under mixed load behind nginx (shared SQLite file)',
 
   const { stored, lost, integrity } = data.votesStored(acknowledgedVotes)
   t.equal(integrity, 'ok', 'the database is intact')
-  t.ok(acknowledgedVotes.length > 50, 'votes were acknowledged')
+  t.ok(acknowledgedVotes.length >= 60, 'votes were acknowledged')
   t.same(lost, [], 'every acknowledged vote is stored')
   const editsLost = [...acknowledgedEdits].filter(([id, text]) => data.questionText(id) !== text)
-  t.ok(acknowledgedEdits.size > 3, `admin edits were acknowledged (${acknowledgedEdits.size})`)
+  t.ok(acknowledgedEdits.size >= 4, `admin edits were acknowledged (${acknowledgedEdits.size})`)
   t.same(editsLost, [], 'every acknowledged admin edit is stored')
   t.comment(`votes acknowledged ${acknowledgedVotes.length}, stored ${stored}, lost ${lost.length}; admin edits acknowledged ${acknowledgedEdits.size}, lost ${editsLost.length}; ` +
     `requests ${outcomes.length} (${afterKill.length} after the kill), 5xx ${serverErrors.length} (all in flight on the killed node: ${serverErrors.map((o) => `${o.kind} ${o.status}`).join(', ') || 'none'})`)
