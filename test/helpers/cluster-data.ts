@@ -6,19 +6,19 @@ import Database from 'better-sqlite3'
  */
 export interface ClusterData {
   /** Published questions with their first choice, oldest first. */
-  openQuestions: () => Array<{ id: number, choice: number }>
+  openQuestions: () => Promise<Array<{ id: number, choice: number }>>
   /** Which acknowledged votes (user sub, question) are stored, and the integrity check's answer. */
-  votesStored: (acknowledged: Array<{ sub: string, questionId: number }>) => { stored: number, lost: Array<{ sub: string, questionId: number }>, integrity: string }
-  questionText: (id: number) => string | undefined
+  votesStored: (acknowledged: Array<{ sub: string, questionId: number }>) => Promise<{ stored: number, lost: Array<{ sub: string, questionId: number }>, integrity: string }>
+  questionText: (id: number) => Promise<string | undefined>
   /** Rows in drizzle's migrations table: one per migration when they ran once. */
-  migrationRows: () => number
-  userId: (sub: string) => number | undefined
+  migrationRows: () => Promise<number>
+  userId: (sub: string) => Promise<number | undefined>
   /** When each open session of a user is due for renewal (ms since the epoch). */
-  renewalsDue: (sub: string) => number[]
+  renewalsDue: (sub: string) => Promise<number[]>
 }
 
 export function sqliteData (file: string): ClusterData {
-  const read = <T>(fn: (db: Database.Database) => T): T => {
+  const read = async <T>(fn: (db: Database.Database) => T): Promise<T> => {
     const db = new Database(file, { readonly: true })
     try { return fn(db) } finally { db.close() }
   }
