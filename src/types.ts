@@ -1,6 +1,8 @@
 import type { AppConfig } from './config.ts'
 import type { Db } from './db/client.ts'
-import type { AdminStore, PollStore, SessionStore, Store, UserStore } from './db/store.ts'
+import type { AdminStore, PollStore, SessionStore, UserStore } from './db/store.ts'
+import type { SqliteStore } from './db/sqlite-store.ts'
+import type { PostgresStore } from './db/postgres/store.ts'
 import type { Role, User } from './db/schema.ts'
 import type { preHandlerAsyncHookHandler } from 'fastify'
 
@@ -18,7 +20,8 @@ export interface PendingLogin {
 declare module 'fastify' {
   interface FastifyInstance {
     config: AppConfig
-    store: Store
+    /** The store of DATABASE_URL; narrow on `kind` for what only one database has. */
+    store: SqliteStore | PostgresStore
     /** SQLite only (tests and tools that look at the file itself); not decorated on PostgreSQL. */
     db: Db
     polls: PollStore

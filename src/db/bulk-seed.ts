@@ -1,8 +1,8 @@
 import type { Db } from './client.ts'
 import type { BulkSeedOptions, BulkSeedResult } from './store.ts'
 
-const SUBJECTS = ['editor', 'language', 'framework', 'database', 'team lunch', 'meeting time', 'coffee', 'holiday', 'laptop', 'keyboard', 'font', 'colour theme', 'browser', 'city', 'book', 'podcast']
-const FORMS = ['What is your favourite {s}?', 'Which {s} should we pick next?', 'How do you rate the new {s}?', 'Is the {s} good enough?', 'Would you change the {s}?']
+export const BULK_SUBJECTS = ['editor', 'language', 'framework', 'database', 'team lunch', 'meeting time', 'coffee', 'holiday', 'laptop', 'keyboard', 'font', 'colour theme', 'browser', 'city', 'book', 'podcast']
+export const BULK_FORMS = ['What is your favourite {s}?', 'Which {s} should we pick next?', 'How do you rate the new {s}?', 'Is the {s} good enough?', 'Would you change the {s}?']
 const DAY = 24 * 60 * 60 * 1000
 
 export type { BulkSeedOptions }
@@ -46,8 +46,8 @@ export function seedBulk (db: Db, options: BulkSeedOptions): BulkSeedResult {
       userIds.push(userId.get(`seed-${u}`) as number)
     }
     for (let q = 0; q < options.questions; q++) {
-      const subject = SUBJECTS[q % SUBJECTS.length] ?? 'thing'
-      const form = FORMS[Math.floor(q / SUBJECTS.length) % FORMS.length] ?? '{s}?'
+      const subject = BULK_SUBJECTS[q % BULK_SUBJECTS.length] ?? 'thing'
+      const form = BULK_FORMS[Math.floor(q / BULK_SUBJECTS.length) % BULK_FORMS.length] ?? '{s}?'
       const text = `${form.replace('{s}', subject)} #${q + 1}`
       const pubDate = now - Math.floor(random() * 3 * 365 * DAY)
       const questionId = Number(insertQuestion.run(text, pubDate).lastInsertRowid)
