@@ -50,7 +50,7 @@ export async function pgSeedBulk (pool: pg.Pool, options: BulkSeedOptions): Prom
       from generate_series(0, $4::int - 1) g, generate_series(1, $3::int) c`, [base.c, base.q, choicesPer, options.questions])
     const { rowCount } = await client.query(`insert into votes (user_id, question_id, choice_id, voted_at)
       select v.id, q.id, $2::int + (q.id - $1::int - 1) * $3::int + 1 + floor(random() * $3::int)::int, q.pub_date
-      from (select id, floor(random() * $4::int)::int as start from questions where id > $1::int) q
+      from (select id, pub_date, floor(random() * $4::int)::int as start from questions where id > $1::int) q
       cross join generate_series(0, $5::int - 1) n
       join seed_voters v on v.k = (q.start + n) % $4::int
       where (q.id - $1::int - 1) * $5::bigint + n < $6::bigint`, [base.q, base.c, choicesPer, userCount, perQuestion, options.votes])
