@@ -1,4 +1,4 @@
-// Two app processes behind nginx on one shared database; one is killed with kill -9 in the middle of
+// Two app processes behind nginx on one shared database (SQLite, then PostgreSQL); one is killed with kill -9 in the middle of
 // mixed load (votes, pages, admin edits). Invariants: every acknowledged vote and admin edit is stored;
 // no 5xx except requests that were in flight on the killed node; every session works through the other.
 import t, { type Test } from 'tap'
@@ -9,7 +9,8 @@ import { parseConfig } from '../../src/config.ts'
 import { openStore } from '../../src/db/open-store.ts'
 import type { DevUser } from '../../src/oidc/dev-users.ts'
 import { HttpBrowser, startCluster } from '../helpers/nodes.ts'
-import { sqliteData, type ClusterData } from '../helpers/cluster-data.ts'
+import { postgresData, sqliteData, type ClusterData } from '../helpers/cluster-data.ts'
+import { freshPostgresUrl } from '../helpers/postgres.ts'
 
 const VOTERS = 6
 const users: DevUser[] = [
@@ -129,4 +130,11 @@ t.test('kill -9 of one node under mixed load behind nginx, on a shared SQLite fi
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const databaseUrl = join(dir, 'polls.db')
   await killUnderLoad(t, databaseUrl, sqliteData(databaseUrl))
+})
+
+t.test('kill -9 of one node under mixed load behind nginx, on PostgreSQL', async (t) => {
+  const databaseUrl = await freshPostgresUrl()
+  const data = postgresData(databaseUrl)
+  t.teardown(() => data.close())
+  await killUnderLoad(t, databaseUrl, data)
 })
