@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import pg from 'pg'
 import { parseConfig } from '../src/config.ts'
 import { openStore } from '../src/db/open-store.ts'
-import { checkVoteInvariant, type VoteInvariant } from './checks.ts'
+import { checkVoteInvariant, voteInvariant, type VoteInvariant } from './checks.ts'
+import { startPostgresServer } from '../test/helpers/postgres.ts'
 
 /** A database the bench runs the app on: where it is, whose CPU is its own, and the invariant's check. */
 export interface BenchDatabase {
@@ -40,5 +43,27 @@ export function sqliteDatabase (dir: string): BenchDatabase {
 
 /** PostgreSQL: a throwaway server as the tests start it, with a fresh migrated database. */
 export async function postgresDatabase (): Promise<BenchDatabase> {
-  throw new Error('--db postgres needs the PostgreSQL store (branch pg), which is not merged here yet')
+  const server = await startPostgresServer()
+  const databaseUrl = await server.freshDatabase()
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 })
+  // The server process is the parent of every connection's backend: its pid from one backend's /proc entry.
+  const backend = (await pool.query('select pg_backend_pid() as pid')).rows[0] as { pid: number }
+  const stat = readFileSync(`/proc/${backend.pid}/stat`, 'utf8')
+  const serverPid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+  return {
+    name: 'postgres',
+    databaseUrl,
+    serverPid,
+    checkVoteInvariant: async (questionId, voterSubs) => {
+      const perVoter = (await pool.query(`select u.sub as sub, count(v.id)::int as n from users u left join votes v on v.user_id = u.id and v.question_id = $1
+        where u.sub = any($2) group by u.sub`, [questionId, voterSubs])).rows as Array<{ sub: string, n: number }>
+      const stored = ((await pool.query('select count(*)::int as n from votes where question_id = $1', [questionId])).rows[0] as { n: number }).n
+      const tallied = ((await pool.query('select vote_count as n from questions where id = $1', [questionId])).rows[0] as { n: number }).n
+      return voteInvariant(voterSubs, perVoter, stored, tallied)
+    },
+    close: async () => {
+      await pool.end()
+      await server.stop()
+    }
+  }
 }
