@@ -63,7 +63,10 @@ export async function postgresDatabase (): Promise<BenchDatabase> {
     },
     close: async () => {
       await pool.end()
-      await server.stop()
+      // The helper's server process is unref'd (it must not keep a test process alive): without a
+      // timer of our own, node would end here, with nothing printed, before the server has exited.
+      const keepAlive = setInterval(() => {}, 1000)
+      try { await server.stop() } finally { clearInterval(keepAlive) }
     }
   }
 }
