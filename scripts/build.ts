@@ -22,10 +22,7 @@ await build({
     // pino starts transports in worker threads from files it resolves at run time.
     'pino', 'pino-pretty', 'thread-stream',
     // The development provider: large, loaded only when no provider is configured (never in production).
-    'oidc-provider',
-    // Loaded with the first connection to the provider, after start-up (src/oidc/provider-client.ts);
-    // bundled, its CommonJS exports would lose their names in the dynamic import.
-    'simple-oauth2'
+    'oidc-provider'
   ],
   // Bundled CommonJS packages call require() for Node's own modules; ESM has no require of its own.
   banner: { js: "import { createRequire as __pollsCreateRequire } from 'node:module'; const require = __pollsCreateRequire(import.meta.url);" }

@@ -6,8 +6,7 @@ import formbody from '@fastify/formbody'
 import sensible from '@fastify/sensible'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { AppConfig } from './config.ts'
-import type { ProviderMetadata } from './oidc/discovery.ts'
-import type { ProviderCaching } from './oidc/provider-client.ts'
+import type { ProviderCaching, ProviderMetadata } from './sign-in/provider.ts'
 import helmetPlugin from './plugins/external/helmet.ts'
 import compressPlugin from './plugins/external/compress.ts'
 import staticPlugin from './plugins/external/static.ts'
@@ -17,7 +16,7 @@ import csrfPlugin from './plugins/external/csrf.ts'
 import viewPlugin from './plugins/external/view.ts'
 import dbPlugin from './plugins/app/db.ts'
 import authPlugin from './plugins/app/auth.ts'
-import oidcPlugin from './plugins/app/oidc.ts'
+import signInPlugin from './plugins/app/sign-in.ts'
 import errorsPlugin from './plugins/app/errors.ts'
 import homeRoutes from './routes/home.ts'
 import userRoutes from './routes/user/index.ts'
@@ -73,6 +72,14 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
     trustProxy: config.trustProxy,
     logController: new AccessLog(),
     bodyLimit: 64 * 1024,
+    // A client that trickles a request in is cut off (408) once the request is not whole in time; Node
+    // looks at open connections every connectionsCheckingInterval. Headers get the shorter bound.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: Math.min(10_000, config.requestTimeoutMs),
+      connectionsCheckingInterval: 1000
+    },
     routerOptions: { ignoreTrailingSlash: true },
     // A request id on every log line and in the x-request-id response header; a proxy's id is kept
     // when it looks like one (so logs on both sides line up), otherwise a fresh one is made.
@@ -84,6 +91,9 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorate('config', config)
+  // Past the cap, new connections are closed at once: the process keeps file descriptors for the
+  // database and for the connections it is already serving.
+  app.server.maxConnections = config.maxConnections
   // Server time per response, for browsers' dev tools and for `npm run bench` (which reads it).
   // While closing, answers in flight still go out, each telling the client to drop the connection:
   // a keep-alive connection reused for the next request would otherwise hold the close open.
@@ -99,11 +109,14 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
   await app.register(helmetPlugin, { providerOrigin: new URL(baseUrl).origin })
   await app.register(compressPlugin)
   await app.register(dbPlugin)
-  await app.register(oidcPlugin, { metadata: options.providerMetadata, caching: options.providerCaching })
+  await app.register(signInPlugin, { metadata: options.providerMetadata, caching: options.providerCaching })
   // Static files live outside the context below, so they skip session decoding and the user lookup.
   await app.register(staticPlugin, { publicDir: join(root, 'public') })
 
   await app.register(async function pages (site) {
+    // Pages take web forms only: Fastify's default JSON and text parsers would let a script send what
+    // no form can (such as lone UTF-16 surrogates, which JSON escapes allow); other types get a 415.
+    site.removeAllContentTypeParsers()
     await site.register(formbody, { bodyLimit: 16 * 1024 })
     await site.register(sessionPlugin)
     await site.register(authPlugin)

@@ -34,6 +34,10 @@ export interface AppConfig {
   rateLimits: { loginsPerMinute: number, votesPerMinute: number }
   /** redis:// or rediss:// URL: rate-limit counters shared by every node. Unset = each node counts alone. */
   redisUrl?: string
+  /** A request whose headers and body have not arrived whole within this long is answered 408 and its connection closed. */
+  requestTimeoutMs: number
+  /** Open connections at most; more are closed at once, so slow clients cannot use up the file descriptors. */
+  maxConnections: number
   /** Absolute lifetime from login and idle timeout since the last request, in milliseconds. */
   sessionLifetimeMs: number
   sessionIdleTimeoutMs: number
@@ -148,7 +152,7 @@ export function parseConfig (env: Env): AppConfig {
     problems.push(`TRUST_PROXY must be false, true or a comma-separated list of proxy addresses/CIDRs such as 127.0.0.1,10.0.0.0/8 (got "${trustProxyRaw}")`)
   }
   const rateLimits = {
-    loginsPerMinute: parseInteger(value('RATE_LIMIT_LOGINS_PER_MINUTE') ?? '30', 'RATE_LIMIT_LOGINS_PER_MINUTE', 1, 1_000_000, problems),
+    loginsPerMinute: parseInteger(value('RATE_LIMIT_LOGINS_PER_MINUTE') ?? '600', 'RATE_LIMIT_LOGINS_PER_MINUTE', 1, 1_000_000, problems),
     votesPerMinute: parseInteger(value('RATE_LIMIT_VOTES_PER_MINUTE') ?? '60', 'RATE_LIMIT_VOTES_PER_MINUTE', 1, 1_000_000, problems)
   }
   const redisUrlRaw = value('REDIS_URL')
@@ -163,6 +167,8 @@ export function parseConfig (env: Env): AppConfig {
       problems.push('REDIS_URL must be a redis:// or rediss:// URL (e.g. redis://redis.internal:6379/0)')
     }
   }
+  const requestTimeoutMs = parseInteger(value('REQUEST_TIMEOUT_MS') ?? '30000', 'REQUEST_TIMEOUT_MS', 1000, 300_000, problems)
+  const maxConnections = parseInteger(value('MAX_CONNECTIONS') ?? '10000', 'MAX_CONNECTIONS', 16, 1_000_000, problems)
   const timeoutMs = parseInteger(value('OIDC_HTTP_TIMEOUT_MS') ?? '5000', 'OIDC_HTTP_TIMEOUT_MS', 100, 120000, problems)
 
   if (problems.length > 0) throw new ConfigError(problems)
@@ -186,6 +192,8 @@ export function parseConfig (env: Env): AppConfig {
     trustProxy,
     rateLimits,
     redisUrl,
+    requestTimeoutMs,
+    maxConnections,
     sessionLifetimeMs: sessionLifetimeSeconds * 1000,
     sessionIdleTimeoutMs: sessionIdleSeconds * 1000,
     oidc: {

@@ -15,6 +15,8 @@ export interface PendingLogin {
   createdAt: number
   /** A prompt=none re-check of an existing sign-in (session renewal), not a login the person started. */
   silent?: boolean
+  /** The re-check was made for a state change that was not served: the page asks to send it again. */
+  resubmit?: boolean
 }
 
 declare module 'fastify' {

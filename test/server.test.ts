@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { discoverProvider, ProviderUnavailableError } from '../src/oidc/discovery.ts'
+import { discoverProvider, ProviderUnavailableError } from '../src/sign-in/provider.ts'
 import { freePort } from './helpers/free-port.ts'
 
 
@@ -56,8 +56,9 @@ t.test('production without settings refuses to start, naming what is missing', a
 
 t.test('an unreachable provider: public pages keep working, logins answer 503, no crash loop', async (t) => {
   const dead = await freePort() // nothing listens there
-  await t.rejects(discoverProvider(`http://127.0.0.1:${dead}`, 1000), ProviderUnavailableError)
-  await t.rejects(discoverProvider(`http://127.0.0.1:${dead}`, 1000), { message: /Could not load the OpenID provider's metadata from http:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration/ })
+  const settings = { baseUrl: `http://127.0.0.1:${dead}`, httpTimeoutMs: 1000, clientId: 'polls', clientSecret: 'secret', clockToleranceSeconds: 30 }
+  await t.rejects(discoverProvider(settings), ProviderUnavailableError)
+  await t.rejects(discoverProvider(settings), { message: /Could not load the OpenID provider's metadata from http:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration/ })
 
   const dir = mkdtempSync(join(tmpdir(), 'polls-start-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))

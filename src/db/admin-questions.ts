@@ -6,7 +6,7 @@ import { KEY_ID, KEY_IN_DAYS, dayBounds, searchIndex, type SearchIndex } from '.
 import { recordAction, type Actor } from './admin-log.ts'
 import { choices, questions, type Question } from './schema.ts'
 import {
-  DATE_FILTERS, PER_PAGE, SORT_KEYS, dateFilterRange, plural,
+  DATE_FILTERS, PER_PAGE, SORT_KEYS, changedFields, dateFilterRange, plural,
   type DateFilter, type DateRange, type DeletionSummary, type QuestionInput, type QuestionListQuery, type QuestionPage, type SortKey, type UpdateResult
 } from './store.ts'
 
@@ -124,9 +124,7 @@ export function createAdminQuestionQueries (db: Db) {
         const current = tx.select().from(questions).where(eq(questions.id, id)).get()
         if (current === undefined) return { ok: false, reason: 'not-found' }
         if (current.version !== expectedVersion) return { ok: false, reason: 'conflict', current }
-        const changed: string[] = []
-        if (current.questionText !== input.questionText) changed.push('question text')
-        if (current.pubDate.getTime() !== input.pubDate.getTime()) changed.push('date published')
+        const changed = changedFields(current, input)
         if (changed.length === 0) return { ok: true, question: current, changed }
         const question = tx.update(questions)
           .set({ questionText: input.questionText, pubDate: input.pubDate, version: current.version + 1 })

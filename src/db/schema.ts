@@ -86,16 +86,30 @@ export const sessions = sqliteTable('sessions', {
   expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
   // The provider's session id (the ID token's `sid`): back-channel logout names sessions by it.
   providerSid: text('provider_sid'),
-  // Encrypted at rest (src/oidc/token-box.ts); null when the provider gave none.
+  // Encrypted at rest (src/sign-in/token-box.ts); null when the provider gave none.
   refreshToken: text('refresh_token'),
   // When the sign-in must next be re-checked at the provider (OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS).
   renewAt: integer('renew_at', { mode: 'timestamp_ms' }).notNull().default(sql`0`),
   // For the idle timeout; written at most once a minute per session, not on every request.
-  lastSeenAt: integer('last_seen_at', { mode: 'timestamp_ms' }).notNull().default(sql`0`)
+  lastSeenAt: integer('last_seen_at', { mode: 'timestamp_ms' }).notNull().default(sql`0`),
+  // When the provider last confirmed the sign-in (login or renewal). renew_at moves on each attempt, so
+  // this is what bounds how long a provider outage lets a sign-in past its re-check change anything.
+  checkedAt: integer('checked_at', { mode: 'timestamp_ms' }).notNull().default(sql`0`)
 }, (t) => [
   index('sessions_user_idx').on(t.userId),
   index('sessions_expires_idx').on(t.expiresAt),
   index('sessions_provider_sid_idx').on(t.providerSid)
+])
+
+/**
+ * Back-channel logout tokens already acted on (their `jti`), kept until the token expires: a replayed
+ * token is refused by every process, since they all share this table.
+ */
+export const usedLogoutTokens = sqliteTable('used_logout_tokens', {
+  jti: text('jti').primaryKey(),
+  expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull()
+}, (t) => [
+  index('used_logout_tokens_expires_idx').on(t.expiresAt)
 ])
 
 export const ADMIN_ACTIONS = ['add', 'change', 'delete'] as const

@@ -1,14 +1,14 @@
 import { and, eq, inArray, lte, sql } from 'drizzle-orm'
 import { randomBytes } from 'node:crypto'
 import type { Db } from './client.ts'
-import { sessions, users, type User } from './schema.ts'
-import type { NewSession, SessionTokens, SessionUser } from './store.ts'
+import { sessions, usedLogoutTokens, users, type User } from './schema.ts'
+import { newSessionRow, type NewSession, type SessionTokens, type SessionUser } from './store.ts'
 
 export type { NewSession, SessionTokens, SessionUser }
 
 interface SessionUserRow {
   id: number, sub: string, username: string, email: string, firstName: string, lastName: string, role: User['role'],
-  isActive: number, lastLogin: number | null, dateJoined: number, hasRefreshToken: number, renewAt: number, lastSeenAt: number
+  isActive: number, lastLogin: number | null, dateJoined: number, hasRefreshToken: number, renewAt: number, lastSeenAt: number, checkedAt: number
 }
 
 export function createSessionQueries (db: Db) {
@@ -17,7 +17,8 @@ export function createSessionQueries (db: Db) {
   const lookupStmt = db.$client.prepare<[string, number], SessionUserRow>(`
     select u.id, u.sub, u.username, u.email, u.first_name as firstName, u.last_name as lastName, u.role,
       u.is_active as isActive, u.last_login as lastLogin, u.date_joined as dateJoined,
-      s.refresh_token is not null as hasRefreshToken, s.renew_at as renewAt, s.last_seen_at as lastSeenAt
+      s.refresh_token is not null as hasRefreshToken, s.renew_at as renewAt, s.last_seen_at as lastSeenAt,
+      s.checked_at as checkedAt
     from sessions s join users u on u.id = s.user_id
     where s.id = ? and s.expires_at > ?`)
   const tokensStmt = db.select({ idToken: sessions.idToken, refreshToken: sessions.refreshToken }).from(sessions)
@@ -31,17 +32,7 @@ export function createSessionQueries (db: Db) {
       const id = randomBytes(32).toString('base64url')
       db.transaction((tx) => {
         tx.delete(sessions).where(lte(sessions.expiresAt, new Date(at))).run()
-        tx.insert(sessions).values({
-          id,
-          userId: fields.userId,
-          idToken: fields.idToken,
-          providerSid: fields.providerSid ?? null,
-          refreshToken: fields.refreshToken ?? null,
-          createdAt: new Date(at),
-          expiresAt: new Date(at + fields.lifetimeMs),
-          renewAt: new Date(at + fields.renewAfterMs),
-          lastSeenAt: new Date(at)
-        }).run()
+        tx.insert(sessions).values(newSessionRow(id, fields, at)).run()
       })
       return id
     },
@@ -65,7 +56,8 @@ export function createSessionQueries (db: Db) {
         },
         hasRefreshToken: row.hasRefreshToken === 1,
         renewAt: new Date(row.renewAt),
-        lastSeenAt: new Date(row.lastSeenAt)
+        lastSeenAt: new Date(row.lastSeenAt),
+        checkedAt: new Date(row.checkedAt)
       }
     },
 
@@ -89,7 +81,7 @@ export function createSessionQueries (db: Db) {
     },
 
     recordRenewal (id: string, fields: { idToken: string, refreshToken: string | null, renewAfterMs: number }, at = Date.now()): void {
-      db.update(sessions).set({ idToken: fields.idToken, refreshToken: fields.refreshToken, renewAt: new Date(at + fields.renewAfterMs) })
+      db.update(sessions).set({ idToken: fields.idToken, refreshToken: fields.refreshToken, renewAt: new Date(at + fields.renewAfterMs), checkedAt: new Date(at) })
         .where(eq(sessions.id, id)).run()
     },
 
@@ -104,13 +96,25 @@ export function createSessionQueries (db: Db) {
 
     /**
      * Back-channel logout: the sessions of one provider session (`sid`), or all of one subject's
-     * sessions (`sub` alone); with both, only that subject's sessions of that provider session.
+     * sessions (`sub` alone); with both, only that subject's sessions of that provider session. Only
+     * sessions started by `startedBy` end: a logout token says nothing about sign-ins after it.
      */
-    endProviderSessions ({ sid, sub }: { sid?: string, sub?: string }): number {
+    endProviderSessions ({ sid, sub, startedBy }: { sid?: string, sub?: string, startedBy: Date }): number {
       const ofSubject = sub === undefined ? undefined : inArray(sessions.userId, db.select({ id: users.id }).from(users).where(eq(users.sub, sub)))
       if (sid === undefined && ofSubject === undefined) return 0
-      const where = and(sid === undefined ? undefined : eq(sessions.providerSid, sid), ofSubject)
+      const where = and(sid === undefined ? undefined : eq(sessions.providerSid, sid), ofSubject, lte(sessions.createdAt, startedBy))
       return db.delete(sessions).where(where).run().changes
+    },
+
+    /**
+     * Remembers a logout token's jti until `expiresAt`: true the first time, false for a replay, in
+     * every process (one INSERT on the shared table decides). Expired entries are swept on the way.
+     */
+    useLogoutToken (jti: string, expiresAt: Date, at = Date.now()): boolean {
+      return db.transaction((tx) => {
+        tx.delete(usedLogoutTokens).where(lte(usedLogoutTokens.expiresAt, new Date(at))).run()
+        return tx.insert(usedLogoutTokens).values({ jti, expiresAt }).onConflictDoNothing().run().changes === 1
+      })
     }
   }
 }

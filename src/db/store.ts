@@ -43,10 +43,17 @@ export interface PollStore {
 
 // ---- sessions
 /** What every request needs of its session; the tokens are read only when they are used. */
-export interface SessionUser { user: User, hasRefreshToken: boolean, renewAt: Date, lastSeenAt: Date }
+export interface SessionUser {
+  user: User
+  hasRefreshToken: boolean
+  renewAt: Date
+  lastSeenAt: Date
+  /** When the provider last confirmed the sign-in (login or renewal). */
+  checkedAt: Date
+}
 export interface SessionTokens {
   idToken: string
-  /** Sealed (src/oidc/token-box.ts); null when the provider gave no refresh token. */
+  /** Sealed (src/sign-in/token-box.ts); null when the provider gave no refresh token. */
   refreshToken: string | null
 }
 export interface NewSession { userId: number, idToken: string, providerSid?: string, refreshToken?: string, lifetimeMs: number, renewAfterMs: number }
@@ -65,8 +72,13 @@ export interface SessionStore {
   endSession: (id: string) => Awaitable<void>
   /** Signs the user out everywhere (roles removed at the provider, account deactivated). */
   endUserSessions: (userId: number) => Awaitable<number>
-  /** Back-channel logout: the sessions of one provider session (`sid`), or of one subject (`sub`), or both. */
-  endProviderSessions: (claims: { sid?: string, sub?: string }) => Awaitable<number>
+  /**
+   * Back-channel logout: the sessions of one provider session (`sid`), or of one subject (`sub`), or both;
+   * only those started by `startedBy` (a logout token says nothing about sign-ins after it).
+   */
+  endProviderSessions: (claims: { sid?: string, sub?: string, startedBy: Date }) => Awaitable<number>
+  /** Remembers a logout token's jti until `expiresAt`: true the first time, false for a replay, on every node. */
+  useLogoutToken: (jti: string, expiresAt: Date, at?: number) => Awaitable<boolean>
 }
 
 // ---- users
@@ -121,6 +133,30 @@ export function dateFilterRange (filter: DateFilter, now = new Date()): DateRang
   if (filter === '7d') return { from: new Date(today - 7 * 24 * 60 * 60 * 1000), until }
   if (filter === 'month') return { from: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)), until }
   return { from: new Date(Date.UTC(now.getUTCFullYear(), 0, 1)), until }
+}
+
+/** What an edit changes, in the admin history's words (the same on every database). */
+export function changedFields (current: QuestionInput, input: QuestionInput): string[] {
+  const changed: string[] = []
+  if (current.questionText !== input.questionText) changed.push('question text')
+  if (current.pubDate.getTime() !== input.pubDate.getTime()) changed.push('date published')
+  return changed
+}
+
+/** A new session's row: every time starts at `at`, the same on every database. */
+export function newSessionRow (id: string, fields: NewSession, at: number) {
+  return {
+    id,
+    userId: fields.userId,
+    idToken: fields.idToken,
+    providerSid: fields.providerSid ?? null,
+    refreshToken: fields.refreshToken ?? null,
+    createdAt: new Date(at),
+    expiresAt: new Date(at + fields.lifetimeMs),
+    renewAt: new Date(at + fields.renewAfterMs),
+    lastSeenAt: new Date(at),
+    checkedAt: new Date(at)
+  }
 }
 
 /** The change message of a deletion, the same words on every database. */

@@ -26,7 +26,7 @@ const homeRoutes: FastifyPluginAsyncTypebox = async (app) => {
     try {
       database = (await app.store.migrationsApplied()) >= expectedMigrations
     } catch { /* an unreadable database is simply not ready */ }
-    const provider = await app.oidc.provider.connected().then(() => true, () => false)
+    const provider = await app.signIn.provider.connected().then(() => true, () => false)
     const ready = database && provider
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', database, provider })
   })

@@ -41,7 +41,7 @@ export async function buildTestApp (t: TapLike, options: { provider?: DevProvide
 interface TestAppOptions {
   /** SQLite (a fresh file, the default) or PostgreSQL (a fresh database on this process's test server). */
   db?: DatabaseKind
-  env?: Record<string, string>
+  env?: Record<string, string | undefined>
   logStream?: NodeJS.WritableStream
   logLevel?: string
   build?: Partial<BuildOptions>

@@ -43,6 +43,11 @@ export interface HostileProvider {
   replayedCodes: string[]
   /** Publishes `keys` in the JWKS and signs with the first. */
   useKeys: (...kids: string[]) => Promise<void>
+  /**
+   * A back-channel logout token for the signed-in subject, signed with the current key: fresh jti,
+   * iat now, exp in 2 minutes, typ logout+jwt; `claims` and `header` change it (undefined removes).
+   */
+  logoutToken: (claims?: Record<string, unknown>, header?: Record<string, unknown>) => Promise<string>
   close: () => Promise<void>
 }
 
@@ -67,6 +72,17 @@ export async function startHostileProvider (t: { teardown: (fn: () => unknown) =
     async useKeys (...kids) {
       for (const kid of kids) if (!keys.has(kid)) keys.set(kid, await newKey(kid))
       published = kids.map((kid) => keys.get(kid) as Key)
+    },
+    async logoutToken (claims = {}, header = {}) {
+      const now = Math.floor(Date.now() / 1000)
+      const current = published[0] as Key
+      const payload: Record<string, unknown> = {
+        iss: issuer, aud: CLIENT.clientId, sub, iat: now, exp: now + 120, jti: randomBytes(12).toString('base64url'),
+        events: { 'http://schemas.openid.net/event/backchannel-logout': {} }, ...claims
+      }
+      const protectedHeader: Record<string, unknown> = { alg: 'RS256', kid: current.kid, typ: 'logout+jwt', ...header }
+      for (const bag of [payload, protectedHeader]) for (const [name, value] of Object.entries(bag)) if (value === undefined) delete bag[name]
+      return new SignJWT(payload).setProtectedHeader(protectedHeader as { alg: string }).sign(current.privateKey)
     },
     close: async () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections() })
   }
@@ -115,6 +131,13 @@ export async function startHostileProvider (t: { teardown: (fn: () => unknown) =
     if (url.pathname === '/token' && req.method === 'POST') {
       hits.token = (hits.token ?? 0) + 1
       const form = new URLSearchParams(await readBody(req))
+      if (form.get('grant_type') === 'refresh_token') {
+        // Renewal: new access and refresh tokens, no new ID token (OIDC Core 12.2 allows that), so the
+        // subject is confirmed by userinfo alone.
+        if (!(form.get('refresh_token') ?? '').startsWith('rt-')) return json(res, 400, { error: 'invalid_grant' })
+        const next = randomBytes(16).toString('base64url')
+        return json(res, 200, { access_token: `at-${next}`, token_type: 'Bearer', expires_in: 300, refresh_token: `rt-${next}` })
+      }
       const code = form.get('code') ?? ''
       const grant = codes.get(code)
       if (grant === undefined) return json(res, 400, { error: 'invalid_grant' })
@@ -125,7 +148,7 @@ export async function startHostileProvider (t: { teardown: (fn: () => unknown) =
       grant.used = true
       const verifier = form.get('code_verifier') ?? ''
       if (createHash('sha256').update(verifier).digest('base64url') !== grant.challenge) return json(res, 400, { error: 'invalid_grant', error_description: 'PKCE' })
-      return json(res, 200, { access_token: `at-${code}`, token_type: 'Bearer', expires_in: 300, id_token: await idToken(grant.nonce) })
+      return json(res, 200, { access_token: `at-${code}`, token_type: 'Bearer', expires_in: 300, refresh_token: `rt-${code}`, id_token: await idToken(grant.nonce) })
     }
     if (url.pathname === '/userinfo') {
       hits.userinfo = (hits.userinfo ?? 0) + 1

@@ -15,8 +15,13 @@ import { openPostgresStore } from '../../src/db/postgres/store.ts'
 export interface PostgresServer {
   /** postgres://… of a database on this server. */
   url: (database: string) => string
-  /** A new, empty database with every migration applied; its URL. */
+  /** A new database with every migration applied; its URL. */
   freshDatabase: () => Promise<string>
+  /** A new database with nothing in it, not even the migrations. */
+  emptyDatabase: () => Promise<string>
+  /** The server stops (as in a restart or a crash of the database host); `up` starts it again on the same data and port. */
+  down: () => Promise<void>
+  up: () => Promise<void>
   stop: () => Promise<void>
 }
 
@@ -56,23 +61,39 @@ export async function startPostgresServer (): Promise<PostgresServer> {
     throw new Error(`initdb failed (${initdb.status ?? initdb.signal}): ${initdb.stderr || initdb.error?.message}`)
   }
   const port = await freePort()
+  let log = ''
+  let server: ChildProcess
   // fsync off: a test server's data need not survive a power cut, and its tests run faster for it
   // (a node killed with kill -9 loses nothing either way: the kernel still holds what was written).
-  const server: ChildProcess = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
-    '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200', '-c', 'shared_buffers=64MB'], { stdio: ['ignore', 'ignore', 'pipe'], ...owner })
-  let log = ''
-  server.stderr?.on('data', (chunk: Buffer) => { log = (log + chunk.toString()).slice(-4000) })
-  // The server must not keep the test process alive: it is stopped when the process exits.
-  server.unref()
-  ;(server.stderr as unknown as { unref?: () => void } | null)?.unref?.()
+  const spawnServer = () => {
+    server = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200', '-c', 'shared_buffers=64MB'], { stdio: ['ignore', 'ignore', 'pipe'], ...owner })
+    server.stderr?.on('data', (chunk: Buffer) => { log = (log + chunk.toString()).slice(-4000) })
+    // The server must not keep the test process alive: it is stopped when the process exits.
+    server.unref()
+    ;(server.stderr as unknown as { unref?: () => void } | null)?.unref?.()
+  }
+  const shutDown = () => new Promise<void>((resolve) => {
+    if (server.exitCode !== null || server.signalCode !== null) return resolve()
+    server.once('exit', () => resolve())
+    server.kill('SIGINT') // fast shutdown: clients are disconnected, nothing is waited for
+  })
+  spawnServer()
   const removeDir = () => rmSync(dir, { recursive: true, force: true })
   const onExit = () => { server.kill('SIGKILL'); removeDir() }
   process.once('exit', onExit)
+  // A test process killed by a signal runs no exit handler: a watchdog outside it stops the server
+  // (immediate shutdown, by the pid file) and removes its folder once this process is gone.
+  const watchdog = spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done
+    pid=$(head -1 "$1/postmaster.pid" 2>/dev/null) && kill -QUIT "$pid" 2>/dev/null; sleep 1; rm -rf "$2"`, 'watchdog', data, dir],
+  { detached: true, stdio: 'ignore' })
+  watchdog.unref()
 
   const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`
-  await waitUntilAccepting(url('postgres'), server, () => log)
+  await waitUntilAccepting(url('postgres'), server!, () => log)
 
   const admin = new pg.Pool({ connectionString: url('postgres'), max: 2, allowExitOnIdle: true })
+  admin.on('error', () => {}) // its idle connections break when the server is taken down on purpose
   let template: Promise<void> | undefined
   let counter = 0
   const migratedTemplate = () => (template ??= (async () => {
@@ -89,13 +110,21 @@ export async function startPostgresServer (): Promise<PostgresServer> {
       await admin.query(`create database ${name} template polls_template`)
       return url(name)
     },
+    async emptyDatabase () {
+      const name = `polls_${process.pid}_${++counter}_empty`
+      await admin.query(`create database ${name} template template0`)
+      return url(name)
+    },
+    async down () {
+      await shutDown()
+    },
+    async up () {
+      spawnServer()
+      await waitUntilAccepting(url('postgres'), server, () => log)
+    },
     async stop () {
       await admin.end()
-      await new Promise<void>((resolve) => {
-        if (server.exitCode !== null) return resolve()
-        server.once('exit', () => resolve())
-        server.kill('SIGINT') // fast shutdown: clients are disconnected, nothing is waited for
-      })
+      await shutDown()
       process.removeListener('exit', onExit)
       removeDir()
     }

@@ -31,6 +31,7 @@ t.test('ID token and userinfo cases: each refused with a clear page, nothing sto
     ['rp-id_token-aud (another audience)', { claims: { aud: 'someone-else' } }],
     ['several audiences and no azp', { claims: { aud: [CLIENT.clientId, 'other'] } }],
     ['several audiences and azp of another client', { claims: { aud: [CLIENT.clientId, 'other'], azp: 'other' } }],
+    ['one audience and azp of another client', { claims: { azp: 'other' } }],
     ['expired', { claims: { iat: now - 7200, exp: now - 3600 } }],
     ['rp-id_token-iat in the future', { claims: { iat: now + 3600, exp: now + 7200 } }],
     ['rp-nonce-invalid (wrong nonce)', { claims: { nonce: 'not-the-one-sent' } }],
@@ -48,6 +49,21 @@ t.test('ID token and userinfo cases: each refused with a clear page, nothing sto
   }
   op.misbehave = {}
   t.equal((await logIn(app)).status, 200, 'the same provider behaving: accepted')
+  t.same(serverErrors, [])
+})
+
+t.test('a renewal whose userinfo names another subject ends the session', async (t) => {
+  const op = await startHostileProvider(t)
+  const { app, serverErrors } = await buildTestAppFor(t, op.issuer)
+  const browser = new TestBrowser(app)
+  t.equal((await browser.follow(await browser.get('/oidc/authenticate/?next=%2Fuser'))).status, 200, 'signed in')
+  t.not((app.db.$client.prepare('select refresh_token as r from sessions').get() as { r: string | null }).r, null, 'with a refresh token')
+  op.misbehave = { userinfoSub: 'someone-else' }
+  app.db.$client.prepare('update sessions set renew_at = 0').run()
+  const tokenCallsBefore = op.hits.token ?? 0
+  t.match((await browser.get('/user')).body, /You are not signed in/, 'the renewal does not keep the sign-in')
+  t.equal(op.hits.token, tokenCallsBefore + 1, 'the renewal did reach the provider (a refresh, no new ID token)')
+  t.same(stored(app), { users: 1, sessions: 0 }, 'the session ended')
   t.same(serverErrors, [])
 })
 
@@ -109,7 +125,8 @@ t.test('signing keys: kid absent, several keys, rotation; JWKS and discovery fet
 
 t.test('discovery is cached with a bound: stale metadata is fetched again in the background', async (t) => {
   const op = await startHostileProvider(t)
-  const maxAgeMs = 300
+  // Long enough for two logins on a loaded machine, short enough to wait for.
+  const maxAgeMs = 1500
   const { app, serverErrors } = await buildTestAppFor(t, op.issuer, { build: { providerCaching: { discoveryMaxAgeMs: maxAgeMs } } })
   t.equal((await logIn(app)).status, 200)
   t.equal((await logIn(app)).status, 200)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { highestRole, mapRolesFromClaims, roleAtLeast } from '../../src/oidc/roles.ts'
+import { highestRole, mapRolesFromClaims, roleAtLeast } from '../../src/sign-in/claims.ts'
 
 const P = '123'
 const specific = `urn:zitadel:iam:org:project:${P}:roles`

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { safeNextPath } from '../../src/oidc/safe-next.ts'
+import { safeNextPath } from '../../src/sign-in/safe-next.ts'
 import { APP_URL, TestBrowser, addQuestion, buildTestApp } from '../helpers/app.ts'
 
 t.test('state changes without a valid CSRF token → 403 and nothing changes', async (t) => {

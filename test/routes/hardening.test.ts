@@ -6,7 +6,7 @@ t.test('rate limits: logins per address, votes per user; 429 as a page or an htm
   const { app, serverErrors } = await buildTestApp(t, { env: { RATE_LIMIT_LOGINS_PER_MINUTE: '3', RATE_LIMIT_VOTES_PER_MINUTE: '2' } })
   const q = await addQuestion(app, 'Limited?', -1, ['A', 'B'])
   const carol = new TestBrowser(app)
-  await carol.login('carol') // authenticate + callback: 2 of 3
+  await carol.login('carol') // the login start: 1 of 3 (the callback of her own login is not counted)
   const token = await carol.csrfToken(`/polls/${q.id}/`)
   const vote = () => carol.post(`/polls/${q.id}/vote/`, { choice: String(q.choices[0]?.id) }, { 'hx-request': 'true', 'x-csrf-token': token })
   t.equal((await vote()).status, 200)

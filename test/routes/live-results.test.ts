@@ -2,6 +2,7 @@
 // bodiless 304; changed → the new fragment (naming the next version to ask about); staff only, every poll.
 import t from 'tap'
 import { TestBrowser, addQuestion, buildTestApp, type Page } from '../helpers/app.ts'
+import { eachDatabase, sqlRows, sqlRow, sqlValue } from '../helpers/databases.ts'
 
 const HTMX = { 'hx-request': 'true' }
 
@@ -13,8 +14,8 @@ function shownTag (page: Page): string {
 }
 const versionOf = (tag: string) => Number(/"results-(\d+)"/.exec(tag)?.[1])
 
-t.test('unchanged → 304 with no body; each kind of change → the new fragment', async (t) => {
-  const { app, serverErrors } = await buildTestApp(t)
+eachDatabase('unchanged → 304 with no body; each kind of change → the new fragment', async (t, db) => {
+  const { app, serverErrors } = await buildTestApp(t, { db })
   const q = await addQuestion(app, 'Live?', -1, ['Yes', 'No'])
   const [yes, no] = q.choices
   if (yes === undefined || no === undefined) throw new Error('choices missing')
@@ -26,7 +27,8 @@ t.test('unchanged → 304 with no body; each kind of change → the new fragment
   const vote = (choice: number) => carol.post(`/polls/${q.id}/vote/`, { choice: String(choice) }, { ...HTMX, 'x-csrf-token': token })
   const poll = (tag: string) => bob.get(`/polls/${q.id}/results/`, { ...HTMX, 'if-none-match': tag })
   // Admin changes straight through the data layer (their routes have their own tests); bob stands in as the actor.
-  const actor = app.db.$client.prepare('select id, username from users where username = ?').get('bob') as { id: number, username: string }
+  const actor = await sqlRow<{ id: number, username: string }>(app, 'select id, username from users where username = ?', ['bob'])
+  if (actor === undefined) throw new Error('no bob')
 
   const page = await bob.get(`/polls/${q.id}/results/`)
   t.equal(page.status, 200)
@@ -69,8 +71,8 @@ t.test('unchanged → 304 with no body; each kind of change → the new fragment
   t.same(serverErrors, [])
 })
 
-t.test('the change check is for staff only; an expired session is sent to the login, never swapped', async (t) => {
-  const { app, serverErrors } = await buildTestApp(t)
+eachDatabase('the change check is for staff only; an expired session is sent to the login, never swapped', async (t, db) => {
+  const { app, serverErrors } = await buildTestApp(t, { db })
   const q = await addQuestion(app, 'Guarded?', -1, ['A'])
   const gone = await addQuestion(app, 'Deleted soon?', -1, ['A'])
   const url = (id: number) => `/polls/${id}/results/`
@@ -92,7 +94,7 @@ t.test('the change check is for staff only; an expired session is sent to the lo
 
   const bob = new TestBrowser(app)
   await bob.login('bob')
-  app.db.$client.prepare('delete from questions where id = ?').run(gone.id)
+  await sqlRows(app, 'delete from questions where id = ?', [gone.id])
   const missing = await bob.get(url(gone.id), POLL)
   t.equal(missing.status, 404, 'a deleted question: 404')
   t.equal(missing.headers['hx-retarget'], '#alerts')
@@ -101,9 +103,9 @@ t.test('the change check is for staff only; an expired session is sent to the lo
   t.same(serverErrors, [])
 })
 
-t.test('several processes share the SQLite file: a vote through one shows in the other\'s check', async (t) => {
-  const one = await buildTestApp(t)
-  const other = await buildTestApp(t, { provider: one.provider, env: { DATABASE_URL: one.app.config.databaseUrl } })
+eachDatabase('several processes (nodes) share the database: a vote through one shows in the other\'s check', async (t, db) => {
+  const one = await buildTestApp(t, { db })
+  const other = await buildTestApp(t, { db, provider: one.provider, env: { DATABASE_URL: one.app.config.databaseUrl } })
   const q = await addQuestion(one.app, 'Shared?', -1, ['A', 'B'])
   const bob = new TestBrowser(other.app)
   await bob.login('bob')

@@ -1,12 +1,13 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { TestBrowser, addQuestion, buildTestApp } from '../helpers/app.ts'
+import { eachDatabase, sqlRows, sqlRow, sqlValue } from '../helpers/databases.ts'
 
 const HTMX = { 'hx-request': 'true' }
-const countVotes = (app: FastifyInstance) => (app.db.$client.prepare('select count(*) as n from votes').get() as { n: number }).n
+const countVotes = (app: FastifyInstance) => sqlValue(app, 'select count(*) as n from votes')
 
-t.test('voting with htmx swaps in a confirmation; voting again moves the vote', async (t) => {
-  const { app, serverErrors } = await buildTestApp(t)
+eachDatabase('voting with htmx swaps in a confirmation; voting again moves the vote', async (t, db) => {
+  const { app, serverErrors } = await buildTestApp(t, { db })
   const q = await addQuestion(app, 'What\'s up?', -1, ['Not much', 'The sky'])
   const [first, second] = q.choices
   if (first === undefined || second === undefined) throw new Error('choices missing')
@@ -33,8 +34,8 @@ t.test('voting with htmx swaps in a confirmation; voting again moves the vote', 
   t.same(serverErrors, [])
 })
 
-t.test('staff see the results inline after voting, and on the results page', async (t) => {
-  const { app } = await buildTestApp(t)
+eachDatabase('staff see the results inline after voting, and on the results page', async (t, db) => {
+  const { app } = await buildTestApp(t, { db })
   const q = await addQuestion(app, 'Tabs or spaces?', -1, ['Tabs', 'Spaces'])
   const bob = new TestBrowser(app)
   await bob.login('bob')
@@ -56,8 +57,8 @@ t.test('staff see the results inline after voting, and on the results page', asy
   t.equal(fragment.headers.vary, 'HX-Request')
 })
 
-t.test('without JavaScript the form posts and redirects (post/redirect/get)', async (t) => {
-  const { app } = await buildTestApp(t)
+eachDatabase('without JavaScript the form posts and redirects (post/redirect/get)', async (t, db) => {
+  const { app } = await buildTestApp(t, { db })
   const q = await addQuestion(app, 'Plain?', -1, ['A', 'B'])
   const bob = new TestBrowser(app)
   await bob.login('bob')
@@ -74,8 +75,8 @@ t.test('without JavaScript the form posts and redirects (post/redirect/get)', as
   t.notMatch(reload.body, /is counted/, 'the confirmation is shown once')
 })
 
-t.test('bad input: a clear 4xx, never a 500, nothing written', async (t) => {
-  const { app, serverErrors } = await buildTestApp(t)
+eachDatabase('bad input: a clear 4xx, never a 500, nothing written', async (t, db) => {
+  const { app, serverErrors } = await buildTestApp(t, { db })
   const q = await addQuestion(app, 'Mine?', -1, ['A', 'B'])
   const other = await addQuestion(app, 'Other?', -1, ['X'])
   const future = await addQuestion(app, 'Later?', 3, ['L'])
@@ -115,12 +116,12 @@ t.test('bad input: a clear 4xx, never a 500, nothing written', async (t) => {
   t.equal((await vote(424242, { choice: '1' })).status, 404, 'unknown question → 404')
   t.equal((await vote(future.id, { choice: String(future.choices[0]?.id) })).status, 404, 'unpublished question → 404')
 
-  t.equal(countVotes(app), 0, 'nothing written')
+  t.equal(await countVotes(app), 0, 'nothing written')
   t.same(serverErrors, [])
 })
 
-t.test('concurrent votes: every voter ends with exactly one vote and the counts equal the rows', async (t) => {
-  const { app, serverErrors } = await buildTestApp(t)
+eachDatabase('concurrent votes: every voter ends with exactly one vote and the counts equal the rows', async (t, db) => {
+  const { app, serverErrors } = await buildTestApp(t, { db })
   const q = await addQuestion(app, 'Busy?', -1, ['A', 'B', 'C'])
   const voters = await Promise.all(['alice', 'bob', 'carol'].map(async (name) => {
     const browser = new TestBrowser(app)
@@ -136,7 +137,7 @@ t.test('concurrent votes: every voter ends with exactly one vote and the counts 
   }
   const results = await Promise.all(requests)
   t.same([...new Set(results.map((r) => r.status))], [200], 'every request succeeded')
-  const rows = app.db.$client.prepare('select user_id, count(*) as n from votes where question_id = ? group by user_id').all(q.id) as Array<{ n: number }>
+  const rows = await sqlRows<{ n: number }>(app, 'select user_id, count(*) as n from votes where question_id = ? group by user_id', [q.id])
   t.equal(rows.length, 3, 'one row per voter')
   t.ok(rows.every((r) => r.n === 1), 'exactly one vote each')
   const shown = (await app.polls.tallyVotes(q.id)).reduce((sum, c) => sum + c.votes, 0)

@@ -11,7 +11,8 @@ type Tx = Pick<PgDatabase<PgQueryResultHKT>, 'select'>
 // The admin console's choices and users on PostgreSQL, with drizzle's builder: each write one transaction
 // with its log entry, as on SQLite (src/db/admin-choices.ts, admin-users.ts).
 export function createPgAdminChoices (db: PgDb): AdminStore['choices'] {
-  const voteCount = sql<number>`(select count(*)::int from votes v where v.question_id = ${choices.questionId} and v.choice_id = ${choices.id})`
+  // Written out: drizzle leaves a column unqualified inside sql``, which in this subquery would name the votes' own.
+  const voteCount = sql<number>`(select count(*)::int from votes v where v.question_id = "choices"."question_id" and v.choice_id = "choices"."id")`
   const columns = { id: choices.id, questionId: choices.questionId, choiceText: choices.choiceText, votes: voteCount }
   const byId = async (tx: Tx, id: number): Promise<AdminChoice | undefined> => (await tx.select(columns).from(choices).where(eq(choices.id, id)))[0]
   const questionText = async (tx: Tx, questionId: number) => (await tx.select({ t: questions.questionText }).from(questions).where(eq(questions.id, questionId)))[0]?.t ?? ''

@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, gte, inArray, lt, sql, type SQL } from 'driz
 import type { AnyPgColumn } from 'drizzle-orm/pg-core'
 import { likePattern } from '../contains.ts'
 import {
-  PER_PAGE, dateFilterRange, plural,
+  PER_PAGE, changedFields, dateFilterRange, plural,
   type AdminStore, type DeletionSummary, type QuestionListQuery, type SortKey, type UpdateResult
 } from '../store.ts'
 import type { PgDb } from './client.ts'
@@ -64,9 +64,7 @@ export function createPgAdminQuestions (db: PgDb, dataVersion: DataVersion): Adm
         const [current] = await tx.select().from(questions).where(eq(questions.id, id)).for('update')
         if (current === undefined) return { ok: false, reason: 'not-found' }
         if (current.version !== expectedVersion) return { ok: false, reason: 'conflict', current }
-        const changed: string[] = []
-        if (current.questionText !== input.questionText) changed.push('question text')
-        if (current.pubDate.getTime() !== input.pubDate.getTime()) changed.push('date published')
+        const changed = changedFields(current, input)
         if (changed.length === 0) return { ok: true, question: current, changed }
         const [question] = await tx.update(questions)
           .set({ questionText: input.questionText, pubDate: input.pubDate, version: current.version + 1 })

@@ -77,11 +77,21 @@ export const sessions = pgTable('sessions', {
   providerSid: text('provider_sid'),
   refreshToken: text('refresh_token'),
   renewAt: instant('renew_at').notNull(),
-  lastSeenAt: instant('last_seen_at').notNull()
+  lastSeenAt: instant('last_seen_at').notNull(),
+  // When the provider last confirmed the sign-in (login or renewal).
+  checkedAt: instant('checked_at').notNull().default(sql`'epoch'`)
 }, (t) => [
   index('sessions_user_idx').on(t.userId),
   index('sessions_expires_idx').on(t.expiresAt),
   index('sessions_provider_sid_idx').on(t.providerSid)
+])
+
+/** Back-channel logout tokens already acted on (their `jti`), kept until the token expires. */
+export const usedLogoutTokens = pgTable('used_logout_tokens', {
+  jti: text('jti').primaryKey(),
+  expiresAt: instant('expires_at').notNull()
+}, (t) => [
+  index('used_logout_tokens_expires_idx').on(t.expiresAt)
 ])
 
 export const adminLog = pgTable('admin_log', {

@@ -1,27 +1,32 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Role, User } from '../../db/schema.ts'
-import { roleAtLeast } from '../../oidc/roles.ts'
-import { renewWithRefreshToken } from '../../oidc/renew-session.ts'
+import type { Role } from '../../db/schema.ts'
+import { roleAtLeast } from '../../sign-in/claims.ts'
+import { checkRenewal, type RenewalCheck } from '../../sign-in/renew.ts'
+import { endSignIn } from '../../sign-in/end.ts'
 import { whenReady, type SessionUser } from '../../db/store.ts'
 
 export function loginUrl (next: string): string {
   return `/oidc/authenticate/?next=${encodeURIComponent(next)}`
 }
 
-export function refreshUrl (next: string): string {
-  return `/oidc/refresh/?next=${encodeURIComponent(next)}`
+/** `resubmit`: the request that was sent through the re-check changed something; the page says to send it again. */
+export function refreshUrl (next: string, { resubmit = false } = {}): string {
+  return `/oidc/refresh/?next=${encodeURIComponent(next)}${resubmit ? '&resubmit=1' : ''}`
 }
 
 // Activity is written at most this often per session: the idle timeout needs minutes, not milliseconds,
 // and a write on every request would cost every request.
 const TOUCH_EVERY_MS = 60_000
-// A renewal that could not reach the provider is tried again after this long.
-const RENEW_RETRY_MS = 60_000
+// Methods that change nothing (RFC 9110 safe methods).
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The sign-in is due for a re-check at the provider and can only be done by a redirect. */
+    /**
+     * This request may not be served on the sign-in as it is: it is due for a re-check at the provider
+     * that only a redirect can do (and, for a state change, no grace applies).
+     */
     renewalDue: boolean
   }
 }
@@ -37,10 +42,6 @@ export default fp(async function authPlugin (app) {
   app.decorateRequest('userSession', null)
   app.decorateRequest('renewalDue', false)
 
-  function endSession (request: FastifyRequest, sid: string, done: (err?: Error) => void) {
-    request.session.delete()
-    whenReady(app.sessions.endSession(sid), () => done(), done)
-  }
 
   // Callback style, so that the requests that need no renewal (nearly all) make no promise on SQLite,
   // whose store answers synchronously (whenReady); PostgreSQL's answers arrive as promises.
@@ -52,46 +53,39 @@ export default fp(async function authPlugin (app) {
   })
 
   function checkSession (request: FastifyRequest, sid: string, now: number, found: SessionUser | undefined, done: (err?: Error) => void) {
-    if (found === undefined || !found.user.isActive) {
-      request.session.delete()
-      return done()
-    }
-    const lastSeen = found.lastSeenAt.getTime()
-    if (now - lastSeen > idleMs) return endSession(request, sid, done)
-    if (now - lastSeen > TOUCH_EVERY_MS) whenReady(app.sessions.touchSession(sid, now), () => decide(request, sid, now, found, done), done)
-    else decide(request, sid, now, found, done)
-  }
-
-  function decide (request: FastifyRequest, sid: string, now: number, found: SessionUser, done: (err?: Error) => void) {
-    const signIn = (user: User) => {
-      request.user = user
-      request.userSession = { id: sid }
+    // The session row is the sign-in: gone, deactivated or idle too long, it ends here.
+    request.userSession = { id: sid }
+    const lastSeen = found?.lastSeenAt.getTime() ?? 0
+    const end = () => whenReady(endSignIn(app.sessions, request), () => done(), done)
+    if (found === undefined || !found.user.isActive || now - lastSeen > idleMs) return end()
+    const signIn = (check: RenewalCheck) => {
+      if (check.outcome === 'ended') return end()
+      request.user = check.user
+      request.renewalDue = check.recheckFirst
+      // A request sent to the re-check is not activity: it must not keep an unconfirmed sign-in alive.
+      if (!check.recheckFirst && now - lastSeen > TOUCH_EVERY_MS) return whenReady(app.sessions.touchSession(sid, now), () => done(), done)
       done()
     }
-    if (found.renewAt.getTime() > now) return signIn(found.user)
-    if (!found.hasRefreshToken) {
-      request.renewalDue = true
-      return signIn(found.user)
-    }
-    // One request renews (the claim is one UPDATE, so across processes and nodes too); the others go on
-    // with the session as it is, which is still within its absolute lifetime.
-    whenReady(app.sessions.claimRenewal(sid, RENEW_RETRY_MS, now), (claimed) => {
-      if (!claimed) return signIn(found.user)
-      renewWithRefreshToken(app, request.log, sid, found).then((result) => {
-        if (result.outcome === 'ended') return endSession(request, sid, done)
-        if (result.outcome === 'redirect') request.renewalDue = true
-        signIn(result.outcome === 'renewed' ? result.user : found.user)
-      }, done)
-    }, done)
+    // A state change (and the re-check route itself) holds to the outage grace; a read is served until
+    // the re-check can happen.
+    const strict = !SAFE_METHODS.has(request.method) || request.routeOptions.url === '/oidc/refresh/'
+    whenReady(checkRenewal(app.signIn, request.log, sid, found, strict, now), signIn, done)
   }
 
-  // Without a refresh token the re-check is a prompt=none round trip through the provider, which only
-  // a whole-page GET can make. POSTs are served (a vote is never lost to a renewal); htmx GETs send the
-  // whole page through it and back.
+  // The re-check without a usable refresh token is a prompt=none round trip through the provider, which
+  // only a whole page can make. A GET goes through it and back; a state change is not served on the old
+  // sign-in: the browser goes through the re-check back to its page, which asks to send it again.
+  // htmx requests send the whole page (HX-Redirect), never a login page into a fragment.
   app.addHook('preHandler', (request, reply, done) => {
-    if (!request.renewalDue || request.method !== 'GET' || request.url.startsWith('/oidc/')) return done()
+    if (!request.renewalDue || request.url.startsWith('/oidc/')) return done()
+    const changesState = !SAFE_METHODS.has(request.method)
+    const page = currentPagePath(request)
     if (request.headers['hx-request'] === 'true') {
-      reply.code(204).header('HX-Redirect', refreshUrl(currentPagePath(request) ?? '/')).send()
+      reply.code(204).header('HX-Redirect', refreshUrl(page ?? '/', { resubmit: changesState })).send()
+      return
+    }
+    if (changesState) {
+      reply.redirect(refreshUrl(page ?? '/', { resubmit: true }), 303)
       return
     }
     reply.redirect(refreshUrl(request.url), 302)
@@ -122,7 +116,7 @@ export default fp(async function authPlugin (app) {
       }
     }
   })
-}, { name: 'auth', dependencies: ['db', 'session'] })
+}, { name: 'auth', dependencies: ['db', 'session', 'sign-in'] })
 
 /** The page the browser shows: htmx says so in HX-Current-URL; a plain form post in its Referer. */
 function currentPagePath (request: FastifyRequest): string | undefined {

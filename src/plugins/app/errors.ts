@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { ProviderUnavailableError } from '../../oidc/discovery.ts'
+import { ProviderUnavailableError } from '../../sign-in/provider.ts'
 import { sqliteFault } from '../../db/faults.ts'
 import { pgFault } from '../../db/postgres/faults.ts'
 
@@ -46,6 +46,7 @@ function explain (error: FastifyError | undefined, status: number, signedIn: boo
     const message = `The request was not valid: ${error.validationContext ?? 'input'} ${error.validation[0]?.instancePath ?? ''} ${error.validation[0]?.message ?? ''}`.replace(/\s+/g, ' ').trim() + '.'
     return { title, message, next: 'Go back, check what you entered, and try again.' }
   }
+  if (status === 415) return { title, message: 'This address takes web forms only (application/x-www-form-urlencoded); nothing was changed.', next: 'Use the form on the page.' }
   if (status === 429) return { title, message: 'Too many requests in a short time.', next: 'Wait a minute, then try again.' }
   if (status >= 500) {
     return { title, message: 'The server could not complete this request; nothing you did caused it.', next: 'Try again in a minute. If it keeps happening, tell the administrators the reference below.' }

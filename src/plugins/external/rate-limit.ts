@@ -2,11 +2,14 @@ import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
 import { Redis } from 'ioredis'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
+import { hasPendingLogin } from '../../sign-in/start.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Route options for the login routes: per client address. */
+    /** Route options for starting a login or a re-check: per client address. */
     loginRateLimit: { max: number, timeWindow: string }
+    /** Route options for the callback: per client address, except a callback of this browser's own login. */
+    callbackRateLimit: { max: number, timeWindow: string, allowList: (request: FastifyRequest) => boolean }
     /** Route options for voting: per signed-in user (several people may share an address). */
     voteRateLimit: { max: number, timeWindow: string, keyGenerator: (request: FastifyRequest) => string }
   }
@@ -42,11 +45,16 @@ function connectRedis (url: string, log: FastifyBaseLogger): Redis {
 }
 
 /**
- * Limits only where abuse costs something: starting logins (each writes a session) and the callback,
- * and votes. The counters live in Redis when REDIS_URL is set, so several nodes share them; otherwise
- * each process counts alone. If Redis is down, requests go through unlimited (skipOnError): a limit
- * that cannot be counted must not lock everyone out of signing in and voting. The 429 goes through the
- * error handler (a page, or a fragment for htmx) with Retry-After.
+ * Limits only where abuse costs something: logins and votes. The counters live in Redis when REDIS_URL
+ * is set, so several nodes share them; otherwise each process counts alone. If Redis is down, requests
+ * go through unlimited (skipOnError): a limit that cannot be counted must not lock everyone out of
+ * signing in and voting. The 429 goes through the error handler (a page, or a fragment for htmx) with
+ * Retry-After.
+ *
+ * A whole office behind NAT is one address, so the login limit is per address but generous, and login
+ * starts and callbacks count separately. A callback that carries the state of a login this browser
+ * started (in its encrypted session) is never counted or refused: other people's traffic, forged
+ * callbacks included, cannot make a real sign-in fail after the person signed in at the provider.
  */
 export default fp(async function rateLimitPlugin (app) {
   const { redisUrl } = app.config
@@ -60,6 +68,11 @@ export default fp(async function rateLimitPlugin (app) {
   await app.register(rateLimit, { global: false, ...(redis === undefined ? {} : { redis, nameSpace: 'polls-rate-limit-', skipOnError: true }) })
   const { loginsPerMinute, votesPerMinute } = app.config.rateLimits
   app.decorate('loginRateLimit', { max: loginsPerMinute, timeWindow: '1 minute' })
+  app.decorate('callbackRateLimit', {
+    max: loginsPerMinute,
+    timeWindow: '1 minute',
+    allowList: (request: FastifyRequest) => hasPendingLogin(request.session, (request.query as { state?: unknown }).state)
+  })
   app.decorate('voteRateLimit', {
     max: votesPerMinute,
     timeWindow: '1 minute',

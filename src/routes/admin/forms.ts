@@ -35,6 +35,7 @@ export function formatDateTime (date: Date): string {
 export function checkText (raw: string | undefined, label: string): { value: string, error?: string } {
   const value = (raw ?? '').trim()
   if (value === '') return { value, error: `${label} is required.` }
+  if (!value.isWellFormed()) return { value: value.toWellFormed(), error: `${label} is not well-formed text (it has a broken character); retype it.` }
   if (/[\u0000-\u001f\u007f]/.test(value)) return { value: value.replace(/[\u0000-\u001f\u007f]/g, ''), error: `${label} must not contain control characters (such as line breaks or tabs).` }
   if ([...value].length > MAX_TEXT) return { value, error: `${label} must be at most ${MAX_TEXT} characters (it has ${[...value].length}).` }
   return { value }
@@ -52,6 +53,7 @@ export function parseQuestionForm (body: { question_text?: string, pub_date?: st
   const choices = ([] as string[]).concat(body.choice ?? []).map((c) => c.trim())
   choices.forEach((choice, i) => {
     if ([...choice].length > MAX_TEXT) errors[`choice_${i}`] = `Choice text must be at most ${MAX_TEXT} characters.`
+    else if (!choice.isWellFormed()) errors[`choice_${i}`] = 'Choice text is not well-formed text (it has a broken character); retype it.'
     else if (/[\u0000-\u001f\u007f]/.test(choice)) errors[`choice_${i}`] = 'Choice text must not contain control characters.'
   })
   return { fields: { questionText: text.value, pubDateRaw, pubDate, choices }, errors }

@@ -15,9 +15,12 @@ export const QuestionListQuerySchema = Type.Object({
 
 export interface RawListQuery { q?: string, date?: DateFilter, o?: string, page?: number }
 
-/** Search text as typed, less control characters (a NUL would end the text early in SQLite). */
+/**
+ * Search text as typed, less control characters (a NUL would end the text early in SQLite), with any
+ * broken UTF-16 (a lone surrogate) replaced, since the database stores UTF-8.
+ */
 export function cleanSearch (raw: string | undefined): string {
-  return (raw ?? '').replace(/[\u0000-\u001f\u007f]/g, '')
+  return (raw ?? '').replace(/[\u0000-\u001f\u007f]/g, '').toWellFormed()
 }
 
 export function toListQuery (raw: RawListQuery): QuestionListQuery {

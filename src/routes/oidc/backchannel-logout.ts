@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { ProviderUnavailableError } from '../../oidc/discovery.ts'
-import { isKeyFetchFailure } from '../../oidc/verify-id-token.ts'
+import { endByLogoutToken, LogoutTokenRefused } from '../../sign-in/end.ts'
 
 /**
  * OpenID Connect Back-Channel Logout 1.0: the provider tells us, server to server, that a sign-in has
@@ -14,18 +13,16 @@ const backchannelLogoutRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { body: Type.Object({ logout_token: Type.String({ minLength: 1, maxLength: 8192 }) }) }
   }, async (request, reply) => {
     reply.header('cache-control', 'no-store')
-    let claims: { sid?: string, sub?: string }
     try {
-      const provider = await app.oidc.provider.connected()
-      claims = await provider.verifyLogoutToken(request.body.logout_token)
+      const ended = await endByLogoutToken(app.signIn, request.body.logout_token)
+      request.log.info({ ended }, 'back-channel logout')
+      return reply.code(200).send()
     } catch (err) {
-      const unavailable = err instanceof ProviderUnavailableError || isKeyFetchFailure(err)
-      request.log.warn({ reason: (err as Error).message }, 'back-channel logout refused')
-      return reply.code(unavailable ? 503 : 400).send({ error: unavailable ? 'temporarily_unavailable' : 'invalid_request', error_description: (err as Error).message })
+      if (!(err instanceof LogoutTokenRefused)) throw err
+      request.log.warn({ reason: err.message }, 'back-channel logout refused')
+      const error = err.statusCode === 503 ? 'temporarily_unavailable' : 'invalid_request'
+      return reply.code(err.statusCode).send({ error, error_description: err.message })
     }
-    const ended = await app.sessions.endProviderSessions(claims)
-    request.log.info({ ended, bySid: claims.sid !== undefined }, 'back-channel logout')
-    return reply.code(200).send()
   })
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply } from 'fastify'
-import { roleAtLeast } from '../../oidc/roles.ts'
+import { roleAtLeast } from '../../sign-in/claims.ts'
 import type { QuestionWithChoices } from '../../db/polls.ts'
 import type { User } from '../../db/schema.ts'
 

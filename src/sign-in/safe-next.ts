@@ -1,5 +1,8 @@
+/** Longest `next` kept, as it is stored (percent-encoded): pending logins live in the session cookie. */
+export const MAX_NEXT_LENGTH = 1000
+
 /**
- * `next` may only name a path on this site. Anything that a browser could read as another origin
+ * `next` may only name a path on this site, of at most MAX_NEXT_LENGTH characters once encoded. Anything that a browser could read as another origin
  * (`//host`, `/\host`, schemes, control characters, encoded variants of those) falls back to `/`.
  */
 export function safeNextPath (raw: unknown): string {
@@ -23,6 +26,6 @@ export function safeNextPath (raw: unknown): string {
   if (url.origin !== 'http://same.invalid') return '/'
   // Dot segments are resolved by the parser: `/.//evil` becomes `//evil`, so check what comes out too.
   const path = url.pathname + url.search + url.hash
-  if (path.startsWith('//') || path.includes('\\')) return '/'
+  if (path.startsWith('//') || path.includes('\\') || path.length > MAX_NEXT_LENGTH) return '/'
   return path
 }

@@ -1,4 +1,5 @@
 import type { Role } from '../db/schema.ts'
+import type { ProfileFromProvider } from '../db/users.ts'
 
 const RANK: Record<Role, number> = { user: 1, staff: 2, admin: 3 }
 
@@ -41,4 +42,26 @@ export function highestRole (names: string[]): Role | undefined {
 /** admin ⊃ staff ⊃ user */
 export function roleAtLeast (role: Role, required: Role): boolean {
   return RANK[role] >= RANK[required]
+}
+
+/** The account fields the provider's claims give, as stored at login and at each renewal. */
+export function profileFromClaims (claims: Record<string, unknown>, sub: string, role: Role): ProfileFromProvider {
+  return {
+    sub,
+    username: claimString(claims, 'preferred_username', 'email', 'sub'),
+    email: claimString(claims, 'email'),
+    firstName: claimString(claims, 'given_name'),
+    lastName: claimString(claims, 'family_name'),
+    role
+  }
+}
+
+function claimString (claims: Record<string, unknown>, ...names: string[]): string {
+  for (const name of names) {
+    const v = claims[name]
+    // Claims are JSON, which can carry lone surrogates; and cutting at 200 UTF-16 units can split a
+    // pair. Either would be stored as invalid UTF-8, so what is kept is made well-formed.
+    if (typeof v === 'string' && v.trim() !== '') return v.trim().slice(0, 200).toWellFormed()
+  }
+  return ''
 }
