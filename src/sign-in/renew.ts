@@ -2,8 +2,6 @@ import * as client from 'openid-client'
 import type { FastifyBaseLogger } from 'fastify'
 import type { User } from '../db/schema.ts'
 import type { SessionStore, SessionUser, UserStore } from '../db/store.ts'
-import { sqliteFault } from '../db/faults.ts'
-import { pgFault } from '../db/postgres/faults.ts'
 import { mapRolesFromClaims, profileFromClaims } from './claims.ts'
 import { failureKind, type ProviderClient } from './provider.ts'
 import type { TokenBox } from './token-box.ts'
@@ -76,30 +74,16 @@ async function renewWithRefreshToken (deps: RenewDeps, log: FastifyBaseLogger, s
   const refreshToken = stored.refreshToken === null ? undefined : deps.tokenBox.open(stored.refreshToken)
   if (refreshToken === undefined) return { outcome: 'redirect' }
   const { sub, id: userId } = session.user
+  // The provider's part first: its failures decide the outcome. The database's part after it, outside,
+  // so that a database fault is the request's 503 and never taken for the provider's answer.
+  let answer: { tokens: client.TokenEndpointResponse, idClaims: Record<string, unknown>, userinfo: client.UserInfoResponse }
   try {
     const provider = await deps.provider.connected()
     const tokens = await client.refreshTokenGrant(provider.config, refreshToken)
     const idClaims = tokens.id_token === undefined ? {} : await provider.tokens.verifyIdToken(tokens.id_token, { sameSubjectAs: sub })
     const userinfo = await client.fetchUserInfo(provider.config, tokens.access_token, sub)
-    const role = mapRolesFromClaims([userinfo, idClaims], deps.settings.projectId)
-    if (role === undefined) {
-      await deps.sessions.endUserSessions(userId)
-      log.info({ userId }, 'session renewal: no role left at the provider; sessions ended')
-      return { outcome: 'ended' }
-    }
-    const user = await deps.users.refreshProfile(profileFromClaims({ ...idClaims, ...userinfo }, sub, role))
-    if (user === undefined || !user.isActive) return { outcome: 'ended' }
-    await deps.sessions.recordRenewal(sessionId, {
-      idToken: tokens.id_token ?? stored.idToken,
-      // Providers that rotate refresh tokens send a new one; the others keep the old one valid.
-      refreshToken: deps.tokenBox.seal(tokens.refresh_token ?? refreshToken),
-      renewAfterMs: deps.settings.renewAfterMs
-    })
-    log.info({ userId, role }, 'session renewed')
-    return { outcome: 'renewed', user }
+    answer = { tokens, idClaims, userinfo }
   } catch (err) {
-    // The database failing is not the provider's answer: the request gets its 503, the session stays.
-    if (sqliteFault(err) !== undefined || pgFault(err) !== undefined) throw err
     const kind = failureKind(err)
     const reason = (err as Error).message
     if (kind === 'unreachable') {
@@ -109,4 +93,21 @@ async function renewWithRefreshToken (deps: RenewDeps, log: FastifyBaseLogger, s
     log.info({ userId, reason }, kind === 'refused' ? 'session renewal refused by the provider; session ended' : 'session renewal: the answer failed a check; session ended')
     return { outcome: 'ended' }
   }
+  const { tokens, idClaims, userinfo } = answer
+  const role = mapRolesFromClaims([userinfo, idClaims], deps.settings.projectId)
+  if (role === undefined) {
+    await deps.sessions.endUserSessions(userId)
+    log.info({ userId }, 'session renewal: no role left at the provider; sessions ended')
+    return { outcome: 'ended' }
+  }
+  const user = await deps.users.refreshProfile(profileFromClaims({ ...idClaims, ...userinfo }, sub, role))
+  if (user === undefined || !user.isActive) return { outcome: 'ended' }
+  await deps.sessions.recordRenewal(sessionId, {
+    idToken: tokens.id_token ?? stored.idToken,
+    // Providers that rotate refresh tokens send a new one; the others keep the old one valid.
+    refreshToken: deps.tokenBox.seal(tokens.refresh_token ?? refreshToken),
+    renewAfterMs: deps.settings.renewAfterMs
+  })
+  log.info({ userId, role }, 'session renewed')
+  return { outcome: 'renewed', user }
 }
