@@ -32,6 +32,8 @@ export interface AppConfig {
   /** Fastify's trustProxy: false, true (only when the app is reachable solely through the proxy), or proxy addresses/CIDRs. */
   trustProxy: boolean | string
   rateLimits: { loginsPerMinute: number, votesPerMinute: number }
+  /** redis:// or rediss:// URL: rate-limit counters shared by every node. Unset = each node counts alone. */
+  redisUrl?: string
   /** A request whose headers and body have not arrived whole within this long is answered 408 and its connection closed. */
   requestTimeoutMs: number
   /** Open connections at most; more are closed at once, so slow clients cannot use up the file descriptors. */
@@ -153,6 +155,18 @@ export function parseConfig (env: Env): AppConfig {
     loginsPerMinute: parseInteger(value('RATE_LIMIT_LOGINS_PER_MINUTE') ?? '600', 'RATE_LIMIT_LOGINS_PER_MINUTE', 1, 1_000_000, problems),
     votesPerMinute: parseInteger(value('RATE_LIMIT_VOTES_PER_MINUTE') ?? '60', 'RATE_LIMIT_VOTES_PER_MINUTE', 1, 1_000_000, problems)
   }
+  const redisUrlRaw = value('REDIS_URL')
+  let redisUrl: string | undefined
+  if (redisUrlRaw !== undefined) {
+    try {
+      const url = new URL(redisUrlRaw)
+      if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('not redis(s)')
+      redisUrl = redisUrlRaw
+    } catch {
+      // The value may hold a password: name the key and the expected form, never echo it.
+      problems.push('REDIS_URL must be a redis:// or rediss:// URL (e.g. redis://redis.internal:6379/0)')
+    }
+  }
   const requestTimeoutMs = parseInteger(value('REQUEST_TIMEOUT_MS') ?? '30000', 'REQUEST_TIMEOUT_MS', 1000, 300_000, problems)
   const maxConnections = parseInteger(value('MAX_CONNECTIONS') ?? '10000', 'MAX_CONNECTIONS', 16, 1_000_000, problems)
   const timeoutMs = parseInteger(value('OIDC_HTTP_TIMEOUT_MS') ?? '5000', 'OIDC_HTTP_TIMEOUT_MS', 100, 120000, problems)
@@ -177,6 +191,7 @@ export function parseConfig (env: Env): AppConfig {
     webConcurrency,
     trustProxy,
     rateLimits,
+    redisUrl,
     requestTimeoutMs,
     maxConnections,
     sessionLifetimeMs: sessionLifetimeSeconds * 1000,
