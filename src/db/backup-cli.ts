@@ -12,7 +12,7 @@ if (target === undefined || target.startsWith('-')) {
 }
 const config = parseConfig(readEnv())
 if (config.databaseKind === 'postgres') {
-  console.error('DATABASE_URL names PostgreSQL: back it up with pg_dump (README, "Running on several machines")')
+  console.error('DATABASE_URL names PostgreSQL: back it up with pg_dump (docs/several-machines.md)')
   process.exit(2)
 }
 if (resolve(target) === resolve(config.databaseUrl)) {
