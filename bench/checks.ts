@@ -10,14 +10,19 @@ export function checkVoteInvariant (databaseUrl: string, questionId: number, vot
       where u.sub in (${voterSubs.map(() => '?').join(',')}) group by u.sub`).all(questionId, ...voterSubs) as Array<{ sub: string, n: number }>
     const stored = (db.prepare('select count(*) as n from votes where question_id = ?').get(questionId) as { n: number }).n
     const tallied = (db.prepare('select vote_count as n from questions where id = ?').get(questionId) as { n: number }).n
-    const violations: string[] = []
-    for (const row of perVoter) if (row.n !== 1) violations.push(`${row.sub} has ${row.n} votes`)
-    if (perVoter.length !== voterSubs.length) violations.push(`${voterSubs.length - perVoter.length} voters have no account`)
-    if (stored !== tallied) violations.push(`stored ${stored} votes but the question's total says ${tallied}`)
-    return { voters: voterSubs.length, votersWithOneVote: perVoter.filter((r) => r.n === 1).length, storedVotes: stored, talliedVotes: tallied, violations }
+    return voteInvariant(voterSubs, perVoter, stored, tallied)
   } finally {
     db.close()
   }
+}
+
+/** The invariant from what a database holds: one vote per voter, and the question's total equal to its rows. */
+export function voteInvariant (voterSubs: string[], perVoter: Array<{ sub: string, n: number }>, stored: number, tallied: number): VoteInvariant {
+  const violations: string[] = []
+  for (const row of perVoter) if (row.n !== 1) violations.push(`${row.sub} has ${row.n} votes`)
+  if (perVoter.length !== voterSubs.length) violations.push(`${voterSubs.length - perVoter.length} voters have no account`)
+  if (stored !== tallied) violations.push(`stored ${stored} votes but the question's total says ${tallied}`)
+  return { voters: voterSubs.length, votersWithOneVote: perVoter.filter((r) => r.n === 1).length, storedVotes: stored, talliedVotes: tallied, violations }
 }
 
 export const ADMIN_QUERIES: Record<string, string> = {

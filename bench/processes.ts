@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -100,4 +100,27 @@ function memoryMb (pid: number, field: 'VmHWM' | 'VmRSS', precision = 1): { tota
     } catch { /* gone */ }
   }
   return { total: Math.round(total * precision) / precision, largest: Math.round(largest * precision) / precision }
+}
+
+const clockTicks = (() => {
+  const answer = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()
+  return Number(answer) > 0 ? Number(answer) : 100
+})()
+
+/**
+ * CPU seconds used so far by a process and its descendants (user + system, /proc/<pid>/stat), including
+ * children that already exited and were reaped (cutime/cstime): a database's per-connection backends
+ * come and go, and their time is still counted in the server process that reaped them.
+ */
+export function cpuSeconds (pid: number): number {
+  let ticks = 0
+  for (const p of descendants(pid)) {
+    try {
+      // The fields after the command name (which may hold spaces), from field 3 on.
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])
+    } catch { /* gone */ }
+  }
+  return ticks / clockTicks
 }

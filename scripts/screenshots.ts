@@ -16,7 +16,7 @@ try {
   mkdirSync(outDir, { recursive: true })
   const { app, url } = await startLiveApp(harness)
   const browser = await launchChromium(harness)
-  const [whatsUp, provider] = seedDemoQuestions(app.db)
+  const [whatsUp, provider] = await seedDemoQuestions(app.store)
   if (whatsUp === undefined || provider === undefined) throw new Error('the demo questions were not created')
   // 23 made-up voters, so the bars have something to show: 12 / 8 / 3 and 9 / 9 / 5 (a tie).
   const insertVoter = app.db.$client.prepare("insert into users (sub, username, role, date_joined) values (?, ?, 'user', ?)")
@@ -27,10 +27,10 @@ try {
       for (let k = 0; k < n; k++) await app.polls.castVote(voters[v++] as number, questionId, choiceIds[i] as number)
     }
   }
-  const choicesOf = (id: number) => app.polls.tallyVotes(id).map((c) => c.id)
-  await spread(whatsUp.id, choicesOf(whatsUp.id), [12, 8, 3])
-  await spread(provider.id, choicesOf(provider.id), [9, 9, 5])
-  const bobsChoice = choicesOf(whatsUp.id)[1] as number
+  const choicesOf = async (id: number) => (await app.polls.tallyVotes(id)).map((c) => c.id)
+  await spread(whatsUp.id, await choicesOf(whatsUp.id), [12, 8, 3])
+  await spread(provider.id, await choicesOf(provider.id), [9, 9, 5])
+  const bobsChoice = (await choicesOf(whatsUp.id))[1] as number
 
   const shots: Array<{ name: string, user: string, path: string, before?: (page: import('playwright-core').Page) => Promise<void> }> = [
     { name: 'home', user: 'carol', path: '/' },
@@ -50,7 +50,7 @@ try {
         pages.set(user, page)
       }
       // bob's own vote, so the vote page shows "Your vote" and "Change vote".
-      await app.polls.castVote(app.users.userBySub('dev-bob')?.id ?? 0, whatsUp.id, bobsChoice)
+      await app.polls.castVote((await app.users.userBySub('dev-bob'))?.id ?? 0, whatsUp.id, bobsChoice)
       for (const shot of shots) {
         const page = pages.get(shot.user)
         if (page === undefined) continue

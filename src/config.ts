@@ -10,7 +10,12 @@ export interface AppConfig {
   /** Public base URL without a trailing slash; redirect URIs are built from it. */
   appUrl: string
   secureCookies: boolean
+  /** A file path (SQLite) or a postgres:// / postgresql:// URL (PostgreSQL). */
   databaseUrl: string
+  databaseKind: 'sqlite' | 'postgres'
+  /** PostgreSQL: connections per process, and how long a request waits for one before answering 503. */
+  databasePoolSize: number
+  databasePoolTimeoutMs: number
   /** How long a write waits for another connection's write lock before answering 503 (SQLITE_BUSY). */
   sqliteBusyTimeoutMs: number
   /**
@@ -27,6 +32,8 @@ export interface AppConfig {
   /** Fastify's trustProxy: false, true (only when the app is reachable solely through the proxy), or proxy addresses/CIDRs. */
   trustProxy: boolean | string
   rateLimits: { loginsPerMinute: number, votesPerMinute: number }
+  /** redis:// or rediss:// URL: rate-limit counters shared by every node. Unset = each node counts alone. */
+  redisUrl?: string
   /** A request whose headers and body have not arrived whole within this long is answered 408 and its connection closed. */
   requestTimeoutMs: number
   /** Open connections at most; more are closed at once, so slow clients cannot use up the file descriptors. */
@@ -129,6 +136,9 @@ export function parseConfig (env: Env): AppConfig {
   const sessionIdleSeconds = parseInteger(value('SESSION_IDLE_TIMEOUT_SECONDS') ?? '3600', 'SESSION_IDLE_TIMEOUT_SECONDS', 60, 30 * 86400, problems)
 
   const databaseUrl = value('DATABASE_URL') ?? 'data/polls.db'
+  const databaseKind = parseDatabaseKind(databaseUrl, problems)
+  const databasePoolSize = parseInteger(value('DATABASE_POOL_SIZE') ?? '10', 'DATABASE_POOL_SIZE', 1, 1000, problems)
+  const databasePoolTimeoutMs = parseInteger(value('DATABASE_POOL_TIMEOUT_MS') ?? '2000', 'DATABASE_POOL_TIMEOUT_MS', 10, 60_000, problems)
   const sqliteBusyTimeoutMs = parseInteger(value('SQLITE_BUSY_TIMEOUT_MS') ?? '5000', 'SQLITE_BUSY_TIMEOUT_MS', 0, 600_000, problems)
   const logLevel = value('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'warn' : 'info')
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
@@ -145,6 +155,18 @@ export function parseConfig (env: Env): AppConfig {
     loginsPerMinute: parseInteger(value('RATE_LIMIT_LOGINS_PER_MINUTE') ?? '600', 'RATE_LIMIT_LOGINS_PER_MINUTE', 1, 1_000_000, problems),
     votesPerMinute: parseInteger(value('RATE_LIMIT_VOTES_PER_MINUTE') ?? '60', 'RATE_LIMIT_VOTES_PER_MINUTE', 1, 1_000_000, problems)
   }
+  const redisUrlRaw = value('REDIS_URL')
+  let redisUrl: string | undefined
+  if (redisUrlRaw !== undefined) {
+    try {
+      const url = new URL(redisUrlRaw)
+      if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('not redis(s)')
+      redisUrl = redisUrlRaw
+    } catch {
+      // The value may hold a password: name the key and the expected form, never echo it.
+      problems.push('REDIS_URL must be a redis:// or rediss:// URL (e.g. redis://redis.internal:6379/0)')
+    }
+  }
   const requestTimeoutMs = parseInteger(value('REQUEST_TIMEOUT_MS') ?? '30000', 'REQUEST_TIMEOUT_MS', 1000, 300_000, problems)
   const maxConnections = parseInteger(value('MAX_CONNECTIONS') ?? '10000', 'MAX_CONNECTIONS', 16, 1_000_000, problems)
   const timeoutMs = parseInteger(value('OIDC_HTTP_TIMEOUT_MS') ?? '5000', 'OIDC_HTTP_TIMEOUT_MS', 100, 120000, problems)
@@ -158,6 +180,9 @@ export function parseConfig (env: Env): AppConfig {
     appUrl,
     secureCookies: appUrl.startsWith('https:'),
     databaseUrl,
+    databaseKind,
+    databasePoolSize,
+    databasePoolTimeoutMs,
     sqliteBusyTimeoutMs,
     sessionKeys: sessionSecret === undefined ? [randomBytes(32)] : sessionSecrets.map(deriveSessionKey),
     sessionSecretIsEphemeral: sessionSecret === undefined,
@@ -166,6 +191,7 @@ export function parseConfig (env: Env): AppConfig {
     webConcurrency,
     trustProxy,
     rateLimits,
+    redisUrl,
     requestTimeoutMs,
     maxConnections,
     sessionLifetimeMs: sessionLifetimeSeconds * 1000,
@@ -196,6 +222,25 @@ function parseInteger (raw: string, key: string, min: number, max: number, probl
     return min
   }
   return n
+}
+
+/**
+ * postgres:// or postgresql:// selects PostgreSQL; a file path (or :memory:) selects SQLite. Any other
+ * scheme is a mistake (a MySQL URL, a file: URL), refused rather than created as a file of that name.
+ */
+function parseDatabaseKind (raw: string, problems: string[]): 'sqlite' | 'postgres' {
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]+):/.exec(raw)?.[1]?.toLowerCase()
+  if (scheme === undefined) return 'sqlite'
+  if (scheme !== 'postgres' && scheme !== 'postgresql') {
+    problems.push(`DATABASE_URL must be a file path (SQLite) or a postgres:// or postgresql:// URL (got a ${scheme}: URL)`)
+    return 'sqlite'
+  }
+  let url: URL | undefined
+  try { url = new URL(raw) } catch { /* reported below */ }
+  if (url === undefined || url.hostname === '' || url.pathname.length < 2) {
+    problems.push('DATABASE_URL must name a host and a database, as in postgres://user:password@host:5432/polls')
+  }
+  return 'postgres'
 }
 
 function parseBoolean (raw: string, key: string, problems: string[]): boolean {

@@ -2,7 +2,7 @@ import cluster from 'node:cluster'
 import { randomBytes } from 'node:crypto'
 import { buildApp } from './app.ts'
 import { ConfigError, parseConfig, readEnv, type AppConfig } from './config.ts'
-import { openDatabase } from './db/client.ts'
+import { openStore } from './db/open-store.ts'
 import type { DevProvider } from './oidc/dev-provider.ts'
 
 const DEV_PROVIDER_MARK = 'POLLS_DEV_PROVIDER'
@@ -63,7 +63,7 @@ async function serve (config: AppConfig, devProvider: DevProvider | undefined, d
  * one is needed, and forks workers that share the port, the SQLite file (WAL) and one session secret.
  */
 async function supervise (config: AppConfig, devProvider: DevProvider | undefined) {
-  openDatabase(config.databaseUrl, { busyTimeoutMs: config.sqliteBusyTimeoutMs }).$client.close()
+  await (await openStore(config)).close()
   const env: Record<string, string> = {
     SESSION_SECRET: process.env.SESSION_SECRET ?? randomBytes(48).toString('base64url'),
     OIDC_OP_BASE_URL: config.oidc.baseUrl ?? '',

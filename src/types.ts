@@ -1,12 +1,8 @@
 import type { AppConfig } from './config.ts'
 import type { Db } from './db/client.ts'
-import type { PollQueries } from './db/polls.ts'
-import type { UserQueries } from './db/users.ts'
-import type { SessionQueries } from './db/sessions.ts'
-import type { AdminQuestionQueries } from './db/admin-questions.ts'
-import type { AdminChoiceQueries } from './db/admin-choices.ts'
-import type { createAdminUserQueries } from './db/admin-users.ts'
-import type { createAdminLogQueries } from './db/admin-log.ts'
+import type { AdminStore, PollStore, SessionStore, UserStore } from './db/store.ts'
+import type { SqliteStore } from './db/sqlite-store.ts'
+import type { PostgresStore } from './db/postgres/store.ts'
 import type { Role, User } from './db/schema.ts'
 import type { preHandlerAsyncHookHandler } from 'fastify'
 
@@ -26,16 +22,14 @@ export interface PendingLogin {
 declare module 'fastify' {
   interface FastifyInstance {
     config: AppConfig
+    /** The store of DATABASE_URL; narrow on `kind` for what only one database has. */
+    store: SqliteStore | PostgresStore
+    /** SQLite only (tests and tools that look at the file itself); not decorated on PostgreSQL. */
     db: Db
-    polls: PollQueries
-    users: UserQueries
-    sessions: SessionQueries
-    admin: {
-      questions: AdminQuestionQueries
-      choices: AdminChoiceQueries
-      users: ReturnType<typeof createAdminUserQueries>
-      log: ReturnType<typeof createAdminLogQueries>
-    }
+    polls: PollStore
+    users: UserStore
+    sessions: SessionStore
+    admin: AdminStore
     requireLogin: preHandlerAsyncHookHandler
     requireRole: (role: Role) => preHandlerAsyncHookHandler
   }

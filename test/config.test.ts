@@ -60,6 +60,10 @@ t.test('bad values are refused with a message naming the key', async (t) => {
   t.match(problems({ TRUST_PROXY: 'yes please' }), [/TRUST_PROXY must be false, true or a comma-separated list/])
   t.same(problems({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8' }), [])
   t.match(problems({ RATE_LIMIT_VOTES_PER_MINUTE: '0' }), [/RATE_LIMIT_VOTES_PER_MINUTE/])
+  t.match(problems({ REDIS_URL: 'localhost:6379' }), [/REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/])
+  t.notMatch(problems({ REDIS_URL: 'http://:hunter2@cache:6379' }).join(), /hunter2/, 'a refused REDIS_URL is not echoed (it may hold a password)')
+  t.equal(parseConfig({ REDIS_URL: 'rediss://:pw@cache.internal:6380/2' }).redisUrl, 'rediss://:pw@cache.internal:6380/2')
+  t.equal(parseConfig({}).redisUrl, undefined, 'no REDIS_URL: rate limits are counted per node')
   t.match(problems({ SQLITE_BUSY_TIMEOUT_MS: '5s' }), [/SQLITE_BUSY_TIMEOUT_MS must be a whole number/])
   t.equal(parseConfig({ SQLITE_BUSY_TIMEOUT_MS: '250' }).sqliteBusyTimeoutMs, 250)
   t.match(problems({ REQUEST_TIMEOUT_MS: '0' }), [/REQUEST_TIMEOUT_MS must be a whole number from 1000/])
@@ -81,6 +85,26 @@ t.test('bad values are refused with a message naming the key', async (t) => {
   t.match(partial.join('\n'), /OIDC_RP_CLIENT_ID is required/)
   t.match(partial.join('\n'), /OIDC_RP_CLIENT_SECRET is required/)
   t.match(partial.join('\n'), /ZITADEL_PROJECT is required/)
+})
+
+t.test('DATABASE_URL: a path selects SQLite, postgres:// or postgresql:// PostgreSQL, anything else is refused', async (t) => {
+  t.equal(parseConfig({}).databaseKind, 'sqlite', 'the default file')
+  t.equal(parseConfig({ DATABASE_URL: '/var/lib/polls/polls.db' }).databaseKind, 'sqlite')
+  t.equal(parseConfig({ DATABASE_URL: 'data/polls.db' }).databaseKind, 'sqlite')
+  for (const url of ['postgres://polls:secret@db.internal:5432/polls', 'postgresql://localhost/polls', 'POSTGRES://db/polls']) {
+    t.equal(parseConfig({ DATABASE_URL: url }).databaseKind, 'postgres', url)
+  }
+  const pool = parseConfig({ DATABASE_URL: 'postgres://db/polls', DATABASE_POOL_SIZE: '25', DATABASE_POOL_TIMEOUT_MS: '500' })
+  t.same([pool.databasePoolSize, pool.databasePoolTimeoutMs], [25, 500], 'pool size and acquire timeout')
+  t.same([parseConfig({}).databasePoolSize, parseConfig({}).databasePoolTimeoutMs], [10, 2000], 'their defaults')
+  for (const url of ['mysql://db/polls', 'file:polls.db', 'http://db/polls', 'sqlite://polls.db', 'postgres://', 'postgres://db']) {
+    const found = problems({ DATABASE_URL: url })
+    t.equal(found.length, 1, `${JSON.stringify(url)} refused`)
+    t.match(found[0], /^DATABASE_URL must /, 'the message names DATABASE_URL')
+  }
+  t.match(problems({ DATABASE_URL: 'mysql://db/polls' })[0], /got a mysql: URL/, 'and says what it got')
+  t.match(problems({ DATABASE_POOL_SIZE: '0' })[0], /^DATABASE_POOL_SIZE must be/)
+  t.match(problems({ DATABASE_POOL_TIMEOUT_MS: 'soon' })[0], /^DATABASE_POOL_TIMEOUT_MS must be/)
 })
 
 t.test('production requires SESSION_SECRET and the OIDC settings', async (t) => {

@@ -2,8 +2,9 @@ import { and, asc, eq, sql } from 'drizzle-orm'
 import type { Db } from './client.ts'
 import { recordAction, type Actor } from './admin-log.ts'
 import { choices, questions, votes } from './schema.ts'
+import { plural, type AdminChoice } from './store.ts'
 
-export interface AdminChoice { id: number, questionId: number, choiceText: string, votes: number }
+export type { AdminChoice }
 
 export function createAdminChoiceQueries (db: Db) {
   const voteCount = sql<number>`(select count(*) from votes v where v.question_id = choices.question_id and v.choice_id = choices.id)`.as('votes')
@@ -57,7 +58,7 @@ export function createAdminChoiceQueries (db: Db) {
         tx.delete(choices).where(eq(choices.id, id)).run()
         recordAction(tx, actor, {
           objectType: 'choice', objectId: id, questionId: current.questionId, objectRepr: current.choiceText, action: 'delete',
-          changeMessage: `Deleted choice “${current.choiceText}” with ${current.votes} vote${current.votes === 1 ? '' : 's'}.`
+          changeMessage: `Deleted choice “${current.choiceText}” with ${plural(current.votes, 'vote')}.`
         })
         return current
       }, { behavior: 'immediate' })

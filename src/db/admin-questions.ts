@@ -5,27 +5,13 @@ import { likePattern } from './contains.ts'
 import { KEY_ID, KEY_IN_DAYS, dayBounds, searchIndex, type SearchIndex } from './question-search.ts'
 import { recordAction, type Actor } from './admin-log.ts'
 import { choices, questions, type Question } from './schema.ts'
+import {
+  DATE_FILTERS, PER_PAGE, SORT_KEYS, changedFields, dateFilterRange, plural,
+  type DateFilter, type DateRange, type DeletionSummary, type QuestionInput, type QuestionListQuery, type QuestionPage, type SortKey, type UpdateResult
+} from './store.ts'
 
-export const DATE_FILTERS = ['any', 'today', '7d', 'month', 'year'] as const
-export type DateFilter = typeof DATE_FILTERS[number]
-export const SORT_KEYS = ['text', 'pub_date', 'choices', 'votes'] as const
-export type SortKey = typeof SORT_KEYS[number]
-export const PER_PAGE = 50
-
-export interface QuestionListQuery { search: string, date: DateFilter, sort: SortKey, descending: boolean, page: number }
-export interface QuestionPage { rows: Question[], total: number, page: number, pages: number }
-export interface DateRange { from: Date, until: Date }
-
-/** Django's date hierarchy filter: from the start of the period up to the end of today (UTC). */
-export function dateFilterRange (filter: DateFilter, now = new Date()): DateRange | undefined {
-  if (filter === 'any') return undefined
-  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())
-  const until = new Date(today + 24 * 60 * 60 * 1000)
-  if (filter === 'today') return { from: new Date(today), until }
-  if (filter === '7d') return { from: new Date(today - 7 * 24 * 60 * 60 * 1000), until }
-  if (filter === 'month') return { from: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)), until }
-  return { from: new Date(Date.UTC(now.getUTCFullYear(), 0, 1)), until }
-}
+export { DATE_FILTERS, PER_PAGE, SORT_KEYS, dateFilterRange }
+export type { DateFilter, DateRange, QuestionListQuery, QuestionPage, SortKey }
 
 // Each sort order's index (src/db/schema.ts): sort column, id, and the columns a search or date filter tests.
 const SORT_INDEXES: Record<SortKey, string> = {
@@ -44,9 +30,7 @@ const matchesSql = (index: SearchIndex, range: DateRange | undefined) =>
   `select ${KEY_ID} from ${index.table} where ${index.table} match ?${range === undefined ? '' : ` and ${KEY_IN_DAYS}`}`
 const matchParams = (index: SearchIndex, range: DateRange | undefined) => [index.phrase, ...(range === undefined ? [] : dayBounds(range))]
 
-export interface QuestionInput { questionText: string, pubDate: Date }
-export type UpdateResult = { ok: true, question: Question, changed: string[] } | { ok: false, reason: 'not-found' } | { ok: false, reason: 'conflict', current: Question }
-export interface DeletionSummary { id: number, questionText: string, choiceCount: number, voteCount: number }
+export type { DeletionSummary, QuestionInput, UpdateResult }
 
 // A page's rows as the schema's Question (test/db/admin-questions.test.ts holds this to drizzle's own
 // mapping): plain better-sqlite3 rows, because drizzle's per-row mapping cost as much as fetching them.
@@ -140,9 +124,7 @@ export function createAdminQuestionQueries (db: Db) {
         const current = tx.select().from(questions).where(eq(questions.id, id)).get()
         if (current === undefined) return { ok: false, reason: 'not-found' }
         if (current.version !== expectedVersion) return { ok: false, reason: 'conflict', current }
-        const changed: string[] = []
-        if (current.questionText !== input.questionText) changed.push('question text')
-        if (current.pubDate.getTime() !== input.pubDate.getTime()) changed.push('date published')
+        const changed = changedFields(current, input)
         if (changed.length === 0) return { ok: true, question: current, changed }
         const question = tx.update(questions)
           .set({ questionText: input.questionText, pubDate: input.pubDate, version: current.version + 1 })
@@ -175,7 +157,7 @@ export function createAdminQuestionQueries (db: Db) {
         for (const q of doomed) {
           recordAction(tx, actor, {
             objectType: 'question', objectId: q.id, questionId: q.id, objectRepr: q.questionText, action: 'delete',
-            changeMessage: `Deleted, with ${q.choiceCount} choice${q.choiceCount === 1 ? '' : 's'} and ${q.voteCount} vote${q.voteCount === 1 ? '' : 's'}.`
+            changeMessage: `Deleted, with ${plural(q.choiceCount, 'choice')} and ${plural(q.voteCount, 'vote')}.`
           })
         }
         return doomed

@@ -2,10 +2,11 @@ import { and, asc, count, eq, or, type SQL } from 'drizzle-orm'
 import { contains } from './contains.ts'
 import type { Db } from './client.ts'
 import { recordAction, type Actor } from './admin-log.ts'
-import { sessions, users, type Role, type User } from './schema.ts'
+import { sessions, users, type User } from './schema.ts'
+import { USERS_PER_PAGE, type UserListQuery } from './store.ts'
 
-export const USERS_PER_PAGE = 50
-export interface UserListQuery { search: string, role: Role | 'any', page: number }
+export { USERS_PER_PAGE }
+export type { UserListQuery }
 
 export function createAdminUserQueries (db: Db) {
   return {

@@ -11,6 +11,10 @@ if (target === undefined || target.startsWith('-')) {
   process.exit(2)
 }
 const config = parseConfig(readEnv())
+if (config.databaseKind === 'postgres') {
+  console.error('DATABASE_URL names PostgreSQL: back it up with pg_dump (docs/several-machines.md)')
+  process.exit(2)
+}
 if (resolve(target) === resolve(config.databaseUrl)) {
   console.error('the backup file must not be the database itself')
   process.exit(2)

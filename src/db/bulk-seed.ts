@@ -1,17 +1,18 @@
 import type { Db } from './client.ts'
+import type { BulkSeedOptions, BulkSeedResult } from './store.ts'
 
-const SUBJECTS = ['editor', 'language', 'framework', 'database', 'team lunch', 'meeting time', 'coffee', 'holiday', 'laptop', 'keyboard', 'font', 'colour theme', 'browser', 'city', 'book', 'podcast']
-const FORMS = ['What is your favourite {s}?', 'Which {s} should we pick next?', 'How do you rate the new {s}?', 'Is the {s} good enough?', 'Would you change the {s}?']
+export const BULK_SUBJECTS = ['editor', 'language', 'framework', 'database', 'team lunch', 'meeting time', 'coffee', 'holiday', 'laptop', 'keyboard', 'font', 'colour theme', 'browser', 'city', 'book', 'podcast']
+export const BULK_FORMS = ['What is your favourite {s}?', 'Which {s} should we pick next?', 'How do you rate the new {s}?', 'Is the {s} good enough?', 'Would you change the {s}?']
 const DAY = 24 * 60 * 60 * 1000
 
-export interface BulkSeedOptions { questions: number, votes: number, users?: number, choicesPerQuestion?: number, now?: number }
+export type { BulkSeedOptions }
 
 /**
  * Large synthetic data for benchmarks: questions spread over three years, three choices each, and votes
  * from synthetic users (one per user and question, as the app allows). One transaction, prepared
  * statements; the count triggers keep the per-question totals right as rows go in.
  */
-export function seedBulk (db: Db, options: BulkSeedOptions): { questions: number, choices: number, votes: number, users: number } {
+export function seedBulk (db: Db, options: BulkSeedOptions): BulkSeedResult {
   const now = options.now ?? Date.now()
   const choicesPer = options.choicesPerQuestion ?? 3
   const perQuestion = options.questions === 0 ? 0 : Math.ceil(options.votes / options.questions)
@@ -45,8 +46,8 @@ export function seedBulk (db: Db, options: BulkSeedOptions): { questions: number
       userIds.push(userId.get(`seed-${u}`) as number)
     }
     for (let q = 0; q < options.questions; q++) {
-      const subject = SUBJECTS[q % SUBJECTS.length] ?? 'thing'
-      const form = FORMS[Math.floor(q / SUBJECTS.length) % FORMS.length] ?? '{s}?'
+      const subject = BULK_SUBJECTS[q % BULK_SUBJECTS.length] ?? 'thing'
+      const form = BULK_FORMS[Math.floor(q / BULK_SUBJECTS.length) % BULK_FORMS.length] ?? '{s}?'
       const text = `${form.replace('{s}', subject)} #${q + 1}`
       const pubDate = now - Math.floor(random() * 3 * 365 * DAY)
       const questionId = Number(insertQuestion.run(text, pubDate).lastInsertRowid)

@@ -6,6 +6,8 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { applyMigrations } from './migrate.ts'
 import * as schema from './schema.ts'
 
+export const SQLITE_MIGRATIONS = join(projectRoot, 'drizzle')
+
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database }
 
 export interface OpenOptions {
@@ -29,7 +31,7 @@ export function openDatabase (url: string, options: OpenOptions = {}): Db {
     sqlite.pragma('journal_mode = WAL')
     sqlite.pragma('synchronous = FULL')
     sqlite.pragma('foreign_keys = ON')
-    applyMigrations(sqlite, options.migrationsFolder ?? join(projectRoot, 'drizzle'), 60_000)
+    applyMigrations(sqlite, options.migrationsFolder ?? SQLITE_MIGRATIONS, 60_000)
   } catch (err) {
     sqlite.close()
     throw err

@@ -3,12 +3,9 @@ import type { Db } from './client.ts'
 import { sqliteFault } from './faults.ts'
 import { questions, type Question } from './schema.ts'
 
-export interface ChoiceTally { id: number, choiceText: string, votes: number }
-export interface QuestionWithChoices extends Question { choices: Array<{ id: number, choiceText: string }> }
+import type { CastVoteResult, ChoiceTally, QuestionWithChoices } from './store.ts'
 
-export type CastVoteResult =
-  | { ok: true, choiceText: string }
-  | { ok: false, reason: 'question-not-found' | 'choice-not-found' }
+export type { CastVoteResult, ChoiceTally, QuestionWithChoices }
 
 /** Poll queries, prepared once per database: these run on every poll request. */
 export function createPollQueries (db: Db) {

@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util'
 import { parseConfig, readEnv } from '../config.ts'
-import { openDatabase } from './client.ts'
+import { openStore } from './open-store.ts'
 import { seedDemoQuestions } from './seed.ts'
-import { seedBulk } from './bulk-seed.ts'
 
 // `npm run db:seed`: a few demo questions (the app also works with none).
 // `npm run db:seed -- --questions 100000 --votes 1000000`: bulk data for benchmarks.
@@ -20,13 +19,21 @@ function count (raw: string | undefined, name: string, fallback: number): number
 }
 
 const config = parseConfig(readEnv())
-const db = openDatabase(config.databaseUrl, { busyTimeoutMs: config.sqliteBusyTimeoutMs })
+const store = await openStore(config)
+// Where the data went, without a password that DATABASE_URL may carry.
+const target = config.databaseKind === 'postgres' ? redactedUrl(config.databaseUrl) : config.databaseUrl
 if (values.questions === undefined && values.votes === undefined) {
-  const added = seedDemoQuestions(db)
-  console.log(`Added ${added.length} demo questions to ${config.databaseUrl}.`)
+  const added = await seedDemoQuestions(store)
+  console.log(`Added ${added.length} demo questions to ${target}.`)
 } else {
   const started = Date.now()
-  const result = seedBulk(db, { questions: count(values.questions, 'questions', 0), votes: count(values.votes, 'votes', 0), users: count(values.users, 'users', 1000) })
-  console.log(`Added ${result.questions} questions, ${result.choices} choices, ${result.votes} votes and ${result.users} voters to ${config.databaseUrl} in ${((Date.now() - started) / 1000).toFixed(1)} s.`)
+  const result = await store.seedBulk({ questions: count(values.questions, 'questions', 0), votes: count(values.votes, 'votes', 0), users: count(values.users, 'users', 1000) })
+  console.log(`Added ${result.questions} questions, ${result.choices} choices, ${result.votes} votes and ${result.users} voters to ${target} in ${((Date.now() - started) / 1000).toFixed(1)} s.`)
 }
-db.$client.close()
+await store.close()
+
+function redactedUrl (url: string): string {
+  const parsed = new URL(url)
+  if (parsed.password !== '') parsed.password = '***'
+  return parsed.href
+}

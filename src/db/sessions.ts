@@ -2,31 +2,9 @@ import { and, eq, inArray, lte, sql } from 'drizzle-orm'
 import { randomBytes } from 'node:crypto'
 import type { Db } from './client.ts'
 import { sessions, usedLogoutTokens, users, type User } from './schema.ts'
+import { newSessionRow, type NewSession, type SessionTokens, type SessionUser } from './store.ts'
 
-/** What every request needs of its session; the tokens are read only when they are used. */
-export interface SessionUser {
-  user: User
-  hasRefreshToken: boolean
-  renewAt: Date
-  lastSeenAt: Date
-  /** When the provider last confirmed the sign-in (login or renewal). */
-  checkedAt: Date
-}
-
-export interface SessionTokens {
-  idToken: string
-  /** Sealed (src/sign-in/token-box.ts); null when the provider gave no refresh token. */
-  refreshToken: string | null
-}
-
-export interface NewSession {
-  userId: number
-  idToken: string
-  providerSid?: string
-  refreshToken?: string
-  lifetimeMs: number
-  renewAfterMs: number
-}
+export type { NewSession, SessionTokens, SessionUser }
 
 interface SessionUserRow {
   id: number, sub: string, username: string, email: string, firstName: string, lastName: string, role: User['role'],
@@ -54,18 +32,7 @@ export function createSessionQueries (db: Db) {
       const id = randomBytes(32).toString('base64url')
       db.transaction((tx) => {
         tx.delete(sessions).where(lte(sessions.expiresAt, new Date(at))).run()
-        tx.insert(sessions).values({
-          id,
-          userId: fields.userId,
-          idToken: fields.idToken,
-          providerSid: fields.providerSid ?? null,
-          refreshToken: fields.refreshToken ?? null,
-          createdAt: new Date(at),
-          expiresAt: new Date(at + fields.lifetimeMs),
-          renewAt: new Date(at + fields.renewAfterMs),
-          lastSeenAt: new Date(at),
-          checkedAt: new Date(at)
-        }).run()
+        tx.insert(sessions).values(newSessionRow(id, fields, at)).run()
       })
       return id
     },

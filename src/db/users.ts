@@ -1,15 +1,9 @@
 import { eq, sql } from 'drizzle-orm'
 import type { Db } from './client.ts'
-import { users, type Role, type User } from './schema.ts'
+import { users, type User } from './schema.ts'
+import type { ProfileFromProvider } from './store.ts'
 
-export interface ProfileFromProvider {
-  sub: string
-  username: string
-  email: string
-  firstName: string
-  lastName: string
-  role: Role
-}
+export type { ProfileFromProvider }
 
 export function createUserQueries (db: Db) {
   const byIdStmt = db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare()

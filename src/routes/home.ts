@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { projectRoot } from '../paths.ts'
 import { roleAtLeast } from '../sign-in/claims.ts'
 import { pollListItems } from './polls/poll-views.ts'
 
@@ -12,7 +11,7 @@ const homeRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const now = Date.now()
     return reply.render('pages/home', null, {
       title: 'Polls',
-      polls: pollListItems(app.polls, request.user, app.polls.latestPublishedQuestions(5, now), now),
+      polls: await pollListItems(app.polls, request.user, await app.polls.latestPublishedQuestions(5, now), now),
       showResults: request.user !== null && roleAtLeast(request.user.role, 'staff')
     })
   })
@@ -24,8 +23,7 @@ const homeRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // Readiness for load balancers: the database answers with every migration applied, and the
   // provider's metadata is loaded (asking for it if not yet). 503 with the failing checks otherwise.
-  const migrationsApplied = app.db.$client.prepare('select count(*) as n from __drizzle_migrations').pluck()
-  const expectedMigrations = readMigrationJournal().length
+  const expectedMigrations = readMigrationJournal(app.store.migrationsFolder).length
   app.get('/readyz', {
     schema: {
       response: {
@@ -36,7 +34,7 @@ const homeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (_request, reply) => {
     let database = false
     try {
-      database = (migrationsApplied.get() as number) >= expectedMigrations
+      database = (await app.store.migrationsApplied()) >= expectedMigrations
     } catch { /* an unreadable database is simply not ready */ }
     const provider = await app.signIn.provider.connected().then(() => true, () => false)
     const ready = database && provider
@@ -46,8 +44,8 @@ const homeRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
 const ReadinessSchema = Type.Object({ status: Type.String(), database: Type.Boolean(), provider: Type.Boolean() })
 
-function readMigrationJournal (): unknown[] {
-  const journal = JSON.parse(readFileSync(join(projectRoot, 'drizzle/meta/_journal.json'), 'utf8')) as { entries: unknown[] }
+function readMigrationJournal (folder: string): unknown[] {
+  const journal = JSON.parse(readFileSync(join(folder, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] }
   return journal.entries
 }
 

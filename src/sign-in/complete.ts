@@ -1,8 +1,7 @@
 import * as client from 'openid-client'
 import type { FastifyRequest } from 'fastify'
 import type { User } from '../db/schema.ts'
-import type { UserQueries } from '../db/users.ts'
-import type { SessionQueries } from '../db/sessions.ts'
+import type { SessionStore, UserStore } from '../db/store.ts'
 import { endSignIn } from './end.ts'
 import { mapRolesFromClaims, profileFromClaims } from './claims.ts'
 import { failureKind, type ConnectedProvider, type ProviderClient } from './provider.ts'
@@ -33,8 +32,8 @@ const SIGN_IN_NEEDED = new Set(['login_required', 'interaction_required', 'conse
 
 export interface CompleteLoginDeps {
   provider: ProviderClient
-  users: UserQueries
-  sessions: SessionQueries
+  users: UserStore
+  sessions: SessionStore
   tokenBox: TokenBox
   settings: { appUrl: string, callbackUri: string, projectId: string, sessionLifetimeMs: number, renewAfterMs: number }
 }
@@ -99,20 +98,20 @@ export async function completeLogin (deps: CompleteLoginDeps, request: FastifyRe
     throw new LoginFailure(400, 'The identity provider\'s answer could not be verified.', { detail: reason })
   }
 
-  const existing = deps.users.userBySub(idClaims.sub)
+  const existing = await deps.users.userBySub(idClaims.sub)
   const role = mapRolesFromClaims([userinfo, idClaims], deps.settings.projectId)
   if (role === undefined) {
     // Roles removed at the provider: the account's open sessions end too, not only this login.
-    if (existing !== undefined) deps.sessions.endUserSessions(existing.id)
+    if (existing !== undefined) await deps.sessions.endUserSessions(existing.id)
     throw new LoginFailure(403, 'Your account has no role in this application, so you cannot sign in. Ask an administrator to grant you the admin, staff or user role in the identity provider.')
   }
   if (existing !== undefined && !existing.isActive) {
     throw new LoginFailure(403, 'Your account has been deactivated in this application. Ask an administrator to reactivate it.')
   }
-  const user = deps.users.recordLogin(profileFromClaims({ ...idClaims, ...userinfo }, idClaims.sub, role))
+  const user = await deps.users.recordLogin(profileFromClaims({ ...idClaims, ...userinfo }, idClaims.sub, role))
 
-  endSignIn(deps.sessions, request)
-  request.session.set('sid', deps.sessions.startSession({
+  await endSignIn(deps.sessions, request)
+  request.session.set('sid', await deps.sessions.startSession({
     userId: user.id,
     idToken: tokens.id_token as string,
     providerSid: typeof idClaims.sid === 'string' && idClaims.sid !== '' ? idClaims.sid : undefined,

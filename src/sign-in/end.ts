@@ -1,6 +1,6 @@
 import * as client from 'openid-client'
 import type { FastifyRequest } from 'fastify'
-import type { SessionQueries } from '../db/sessions.ts'
+import type { Awaitable, SessionStore } from '../db/store.ts'
 import { failureKind, type ProviderClient } from './provider.ts'
 
 /**
@@ -8,20 +8,21 @@ import { failureKind, type ProviderClient } from './provider.ts'
  * the cookie stops working, and the cookie gets a fresh session that keeps only the other tabs' pending
  * logins and the restart marker. Logout, timeouts, ended renewals and failed logins all come here.
  */
-export function endSignIn (sessions: SessionQueries, request: FastifyRequest): void {
-  if (request.userSession !== null) sessions.endSession(request.userSession.id)
+export function endSignIn (sessions: SessionStore, request: FastifyRequest): Awaitable<void> {
+  const ended = request.userSession === null ? undefined : sessions.endSession(request.userSession.id)
   request.user = null
   request.userSession = null
   request.session.regenerate(['pending', 'restartedAt'])
+  return ended
 }
 
 /**
  * RP-initiated logout: ends the sign-in here, then the URL that ends it at the provider too (with
  * id_token_hint), or undefined when the provider has no end_session_endpoint or is not known yet.
  */
-export function logOut (deps: { sessions: SessionQueries, provider: ProviderClient, settings: { appUrl: string, clientId: string } }, request: FastifyRequest): string | undefined {
-  const idToken = request.userSession === null ? undefined : deps.sessions.sessionTokens(request.userSession.id)?.idToken
-  endSignIn(deps.sessions, request)
+export async function logOut (deps: { sessions: SessionStore, provider: ProviderClient, settings: { appUrl: string, clientId: string } }, request: FastifyRequest): Promise<string | undefined> {
+  const idToken = request.userSession === null ? undefined : (await deps.sessions.sessionTokens(request.userSession.id))?.idToken
+  await endSignIn(deps.sessions, request)
   const provider = deps.provider.current
   if (provider?.metadata.end_session_endpoint === undefined) return undefined
   return client.buildEndSessionUrl(provider.config, {
@@ -43,7 +44,7 @@ export class LogoutTokenRefused extends Error {
  * checked with jose (openid-client has no logout tokens), its jti is used once across processes, and
  * the sessions it names end, but only those started by its iat. Returns how many ended.
  */
-export async function endByLogoutToken (deps: { sessions: SessionQueries, provider: ProviderClient, settings: { clockToleranceSeconds: number } }, logoutToken: string): Promise<number> {
+export async function endByLogoutToken (deps: { sessions: SessionStore, provider: ProviderClient, settings: { clockToleranceSeconds: number } }, logoutToken: string): Promise<number> {
   let claims
   try {
     claims = await (await deps.provider.connected()).tokens.verifyLogoutToken(logoutToken)
@@ -52,7 +53,7 @@ export async function endByLogoutToken (deps: { sessions: SessionQueries, provid
   }
   // Remembered until it expires (with the clock tolerance its exp check allows), so a replay is refused.
   const toleranceMs = deps.settings.clockToleranceSeconds * 1000
-  if (!deps.sessions.useLogoutToken(claims.jti, new Date(claims.expiresAt.getTime() + toleranceMs))) {
+  if (!await deps.sessions.useLogoutToken(claims.jti, new Date(claims.expiresAt.getTime() + toleranceMs))) {
     throw new LogoutTokenRefused(400, 'logout token rejected: already used')
   }
   return deps.sessions.endProviderSessions({ sid: claims.sid, sub: claims.sub, startedBy: new Date(claims.issuedAt.getTime() + toleranceMs) })

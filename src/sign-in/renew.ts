@@ -1,8 +1,7 @@
 import * as client from 'openid-client'
 import type { FastifyBaseLogger } from 'fastify'
 import type { User } from '../db/schema.ts'
-import type { SessionQueries, SessionUser } from '../db/sessions.ts'
-import type { UserQueries } from '../db/users.ts'
+import type { SessionStore, SessionUser, UserStore } from '../db/store.ts'
 import { mapRolesFromClaims, profileFromClaims } from './claims.ts'
 import { failureKind, type ProviderClient } from './provider.ts'
 import type { TokenBox } from './token-box.ts'
@@ -20,8 +19,8 @@ type RenewalResult =
 
 export interface RenewDeps {
   provider: ProviderClient
-  users: UserQueries
-  sessions: SessionQueries
+  users: UserStore
+  sessions: SessionStore
   tokenBox: TokenBox
   settings: { projectId: string, renewAfterMs: number }
 }
@@ -51,39 +50,44 @@ export function checkRenewal (deps: RenewDeps, log: FastifyBaseLogger, sessionId
   const asIs = (recheckFirst: boolean): RenewalCheck => ({ outcome: 'signed-in', user: session.user, recheckFirst })
   if (session.renewAt.getTime() > now) return asIs(pastGrace)
   if (!session.hasRefreshToken) return asIs(true)
-  if (!deps.sessions.claimRenewal(sessionId, RENEW_RETRY_MS, now)) return asIs(pastGrace)
-  return renewWithRefreshToken(deps, log, sessionId, session).then((result): RenewalCheck => {
-    if (result.outcome === 'ended') return { outcome: 'ended' }
-    if (result.outcome === 'renewed') return { outcome: 'signed-in', user: result.user, recheckFirst: false }
-    return asIs(result.outcome === 'redirect' || pastGrace)
-  })
+  const renew = (claimed: boolean): RenewalCheck | Promise<RenewalCheck> => !claimed
+    ? asIs(pastGrace)
+    : renewWithRefreshToken(deps, log, sessionId, session).then((result): RenewalCheck => {
+      if (result.outcome === 'ended') return { outcome: 'ended' }
+      if (result.outcome === 'renewed') return { outcome: 'signed-in', user: result.user, recheckFirst: false }
+      return asIs(result.outcome === 'redirect' || pastGrace)
+    })
+  // The store's answer is a promise on PostgreSQL only.
+  const claim = deps.sessions.claimRenewal(sessionId, RENEW_RETRY_MS, now)
+  return claim instanceof Promise ? claim.then(renew) : renew(claim)
 }
 
 /**
  * The renewal itself, server to server (the request that claimed it waits for it; the others go on
  * meanwhile): openid-client's refresh_token grant, then userinfo, which must name the same subject; a
- * new ID token, when one comes, must too (OIDC Core 12.2). The roles are read again. Without a usable refresh token the re-check is a prompt=none login
- * instead (step 1 with `silent`).
+ * new ID token, when one comes, must too (OIDC Core 12.2). The roles are read again. Without a usable
+ * refresh token the re-check is a prompt=none login instead (step 1 with `silent`).
  */
 async function renewWithRefreshToken (deps: RenewDeps, log: FastifyBaseLogger, sessionId: string, session: SessionUser): Promise<RenewalResult> {
-  const stored = deps.sessions.sessionTokens(sessionId)
+  const stored = await deps.sessions.sessionTokens(sessionId)
   if (stored === undefined) return { outcome: 'ended' }
   const refreshToken = stored.refreshToken === null ? undefined : deps.tokenBox.open(stored.refreshToken)
   if (refreshToken === undefined) {
     // Sealed under a key that is gone (SESSION_SECRET rotated away): without the token, the claim's
     // retry time would let the next requests through on the grace; dropped, they all re-check first.
-    deps.sessions.dropRefreshToken(sessionId)
+    await deps.sessions.dropRefreshToken(sessionId)
     return { outcome: 'redirect' }
   }
   const { sub, id: userId } = session.user
-  // Only the provider's part is classed here; a database error goes on to the error handler (503 when
-  // busy) and leaves the session as it was, rather than signing the person out.
-  let answer: { tokens: client.TokenEndpointResponse, idClaims: Record<string, unknown>, userinfo: Record<string, unknown> }
+  // The provider's part first: its failures decide the outcome. The database's part after it, outside,
+  // so that a database fault is the request's 503 and never taken for the provider's answer.
+  let answer: { tokens: client.TokenEndpointResponse, idClaims: Record<string, unknown>, userinfo: client.UserInfoResponse }
   try {
     const provider = await deps.provider.connected()
     const tokens = await client.refreshTokenGrant(provider.config, refreshToken)
     const idClaims = tokens.id_token === undefined ? {} : await provider.tokens.verifyIdToken(tokens.id_token, { sameSubjectAs: sub })
-    answer = { tokens, idClaims, userinfo: await client.fetchUserInfo(provider.config, tokens.access_token, sub) }
+    const userinfo = await client.fetchUserInfo(provider.config, tokens.access_token, sub)
+    answer = { tokens, idClaims, userinfo }
   } catch (err) {
     const kind = failureKind(err)
     const reason = (err as Error).message
@@ -94,17 +98,16 @@ async function renewWithRefreshToken (deps: RenewDeps, log: FastifyBaseLogger, s
     log.info({ userId, reason }, kind === 'refused' ? 'session renewal refused by the provider; session ended' : 'session renewal: the answer failed a check; session ended')
     return { outcome: 'ended' }
   }
-
   const { tokens, idClaims, userinfo } = answer
   const role = mapRolesFromClaims([userinfo, idClaims], deps.settings.projectId)
   if (role === undefined) {
-    deps.sessions.endUserSessions(userId)
+    await deps.sessions.endUserSessions(userId)
     log.info({ userId }, 'session renewal: no role left at the provider; sessions ended')
     return { outcome: 'ended' }
   }
-  const user = deps.users.refreshProfile(profileFromClaims({ ...idClaims, ...userinfo }, sub, role))
+  const user = await deps.users.refreshProfile(profileFromClaims({ ...idClaims, ...userinfo }, sub, role))
   if (user === undefined || !user.isActive) return { outcome: 'ended' }
-  deps.sessions.recordRenewal(sessionId, {
+  await deps.sessions.recordRenewal(sessionId, {
     idToken: tokens.id_token ?? stored.idToken,
     // Providers that rotate refresh tokens send a new one; the others keep the old one valid.
     refreshToken: deps.tokenBox.seal(tokens.refresh_token ?? refreshToken),

@@ -11,7 +11,7 @@ t.test('npm run db:backup copies the live database consistently; the copy restor
   const dir = t.testdir({})
   const DATABASE_URL = join(dir, 'polls.db')
   const { app } = await buildTestApp(t, { env: { DATABASE_URL } })
-  const q = addQuestion(app, 'Backed up?', -1, ['Yes', 'No'])
+  const q = await addQuestion(app, 'Backed up?', -1, ['Yes', 'No'])
   const carol = new TestBrowser(app)
   await carol.login('carol')
   const token = await carol.csrfToken(`/polls/${q.id}/`)

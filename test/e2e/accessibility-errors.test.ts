@@ -12,7 +12,7 @@ t.test('error pages (403, 404, 429, 500), the #alerts fragment and the live resu
   // One vote a minute: bob's first vote counts, every later one is the 429.
   const { app, url } = await startLiveApp(t, { env: { RATE_LIMIT_VOTES_PER_MINUTE: '1' }, logStream })
   const browser = await launchChromium(t)
-  const q = addQuestion(app, 'Accessible errors?', -1, ['Yes', 'No'])
+  const q = await addQuestion(app, 'Accessible errors?', -1, ['Yes', 'No'])
   const bobId = () => (app.db.$client.prepare('select id from users where username = ?').get('bob') as { id: number }).id
   let choice = 0
   for (const scheme of ['light', 'dark'] as const) {

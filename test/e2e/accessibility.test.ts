@@ -7,7 +7,7 @@ import { launchChromium, logIn, startLiveApp } from '../helpers/live-app.ts'
 t.test('main pages have no serious or critical accessibility violations', async (t) => {
   const { app, url } = await startLiveApp(t)
   const browser = await launchChromium(t)
-  const [q] = seedDemoQuestions(app.db)
+  const [q] = await seedDemoQuestions(app.store)
   for (const scheme of ['light', 'dark'] as const) {
     // bypassCSP lets the test inject axe; the app's own pages never run inline script.
     const page = await (await browser.newContext({ colorScheme: scheme, bypassCSP: true })).newPage()

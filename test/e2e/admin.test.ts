@@ -6,7 +6,7 @@ import { launchChromium, logIn, startLiveApp } from '../helpers/live-app.ts'
 t.test('add with choices, edit inline, search, delete with confirmation: no page load', async (t) => {
   const { app, url } = await startLiveApp(t)
   const browser = await launchChromium(t)
-  addQuestion(app, 'Existing question?', -2, ['One'])
+  await addQuestion(app, 'Existing question?', -2, ['One'])
   const page = await (await browser.newContext()).newPage()
   const consoleErrors: string[] = []
   page.on('console', (m) => { if (m.type() === 'error' && !/status of 4(09|22)/.test(m.text())) consoleErrors.push(m.text()) })
@@ -50,7 +50,7 @@ t.test('add with choices, edit inline, search, delete with confirmation: no page
   await page.getByRole('link', { name: 'Delete “Which editor, really?”' }).click()
   await page.getByText('was deleted successfully, with 3 choices and 0 votes').waitFor()
   t.equal(dialogText, 'Delete “Which editor, really?” with its 3 choices and 0 votes?')
-  t.equal(app.admin.questions.listQuestions({ search: '', date: 'any', sort: 'text', descending: false, page: 1 }).total, 1)
+  t.equal((await app.admin.questions.listQuestions({ search: '', date: 'any', sort: 'text', descending: false, page: 1 })).total, 1)
 
   t.equal(loads, 0, 'no page load in the whole session')
   t.equal(await page.evaluate(() => (window as unknown as { survivor?: number }).survivor), 7, 'window state survived')
@@ -60,7 +60,7 @@ t.test('add with choices, edit inline, search, delete with confirmation: no page
 t.test('sort and page links replace the table in place (their target comes from the table)', async (t) => {
   const { app, url } = await startLiveApp(t)
   const browser = await launchChromium(t)
-  for (let i = 0; i < 60; i++) addQuestion(app, `Question ${String(i).padStart(2, '0')}?`, -1 - i, ['A'])
+  for (let i = 0; i < 60; i++) await addQuestion(app, `Question ${String(i).padStart(2, '0')}?`, -1 - i, ['A'])
   const page = await (await browser.newContext()).newPage()
   await logIn(page, url, 'alice')
   await page.goto(`${url}/admin/questions/`)

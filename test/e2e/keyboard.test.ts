@@ -28,7 +28,7 @@ async function tabTo (page: Page, wanted: RegExp, { back = false, limit = 40 } =
 t.test('voting by keyboard: focus on the error, then on the confirmation', async (t) => {
   const { app, url } = await startLiveApp(t)
   const browser = await launchChromium(t)
-  const q = addQuestion(app, 'Keys or mouse?', -1, ['Keys', 'Mouse'])
+  const q = await addQuestion(app, 'Keys or mouse?', -1, ['Keys', 'Mouse'])
   const page = await (await browser.newContext()).newPage()
   await logIn(page, url, 'bob')
   await page.goto(`${url}/polls/${q.id}/`)
@@ -56,7 +56,7 @@ t.test('voting by keyboard: focus on the error, then on the confirmation', async
 t.test('inline edit by keyboard: Enter on Edit, type, Enter saves; focus back on the row\'s Edit', async (t) => {
   const { app, url } = await startLiveApp(t)
   const browser = await launchChromium(t)
-  addQuestion(app, 'Typed by hand?', -1, ['Yes'])
+  await addQuestion(app, 'Typed by hand?', -1, ['Yes'])
   const page = await (await browser.newContext()).newPage()
   await logIn(page, url, 'alice')
   await page.goto(`${url}/admin/questions/`)

@@ -19,7 +19,7 @@ t.test('staff see votes cast through another process arrive, without a page load
   const voting = await startLiveApp(t)
   const watching = await startLiveApp(t, { databaseUrl: voting.app.config.databaseUrl })
   const browser = await launchChromium(t)
-  const q = addQuestion(voting.app, 'Live or not?', -1, ['Live', 'Not'])
+  const q = await addQuestion(voting.app, 'Live or not?', -1, ['Live', 'Not'])
   let inFlight = 0
   watching.app.server.on('request', (request, response) => {
     if (request.url?.includes('/results/') !== true) return
@@ -74,7 +74,7 @@ t.test('staff see votes cast through another process arrive, without a page load
 t.test('an expired session while watching goes through the login and back, never into the results', async (t) => {
   const { app, url } = await startLiveApp(t)
   const browser = await launchChromium(t)
-  const q = addQuestion(app, 'Still watching?', -1, ['Yes'])
+  const q = await addQuestion(app, 'Still watching?', -1, ['Yes'])
   const context = await browser.newContext()
   const staff = await context.newPage()
   await logIn(staff, url, 'bob')

@@ -16,7 +16,7 @@ async function noScriptRan (page: Page): Promise<boolean> {
 t.test('voting: nothing selected, a vote, a changed vote; staff see the results and refresh them', async (t) => {
   const { app, url } = await startLiveApp(t)
   const browser = await launchChromium(t)
-  const q = addQuestion(app, 'Without scripts?', -1, ['Fine', 'Painful'])
+  const q = await addQuestion(app, 'Without scripts?', -1, ['Fine', 'Painful'])
   const page = await plainPage(browser)
   await logIn(page, url, 'bob')
   await page.goto(`${url}/polls/${q.id}/`)
@@ -37,9 +37,9 @@ t.test('voting: nothing selected, a vote, a changed vote; staff see the results 
   await page.getByRole('button', { name: 'Vote' }).click()
   await page.getByText('Your vote for “Painful” is counted.').waitFor()
   t.ok(await page.getByRole('radio', { name: 'Painful' }).isChecked(), 'the changed vote is preselected')
-  t.same(app.polls.tallyVotes(q.id).map((c) => c.votes), [0, 1], 'moved, not added')
+  t.same((await app.polls.tallyVotes(q.id)).map((c) => c.votes), [0, 1], 'moved, not added')
   await page.reload()
-  t.same(app.polls.tallyVotes(q.id).map((c) => c.votes), [0, 1], 'a reload does not post again')
+  t.same((await app.polls.tallyVotes(q.id)).map((c) => c.votes), [0, 1], 'a reload does not post again')
 
   // The results page from the list, and its refresh link (the live updates need JavaScript).
   await page.goto(`${url}/polls/`)
@@ -61,7 +61,7 @@ t.test('voting: nothing selected, a vote, a changed vote; staff see the results 
 t.test('admin: add with choices, edit, delete after a confirmation page, log out', async (t) => {
   const { app, url } = await startLiveApp(t)
   const browser = await launchChromium(t)
-  addQuestion(app, 'Already here?', -3, ['Yes'])
+  await addQuestion(app, 'Already here?', -3, ['Yes'])
   const page = await plainPage(browser)
   await logIn(page, url, 'alice')
   await page.goto(`${url}/admin/questions/`)
@@ -99,7 +99,7 @@ t.test('admin: add with choices, edit, delete after a confirmation page, log out
   await page.getByRole('heading', { name: 'Are you sure?' }).waitFor()
   await page.getByRole('button', { name: 'Yes, I’m sure' }).click()
   await page.getByText('Successfully deleted 1 question').waitFor()
-  t.equal(app.admin.questions.listQuestions({ search: '', date: 'any', sort: 'text', descending: false, page: 1 }).total, 0, 'both gone')
+  t.equal((await app.admin.questions.listQuestions({ search: '', date: 'any', sort: 'text', descending: false, page: 1 })).total, 0, 'both gone')
 
   await page.getByRole('button', { name: 'Log out' }).click()
   await page.getByRole('button', { name: 'Sign out' }).first().click()

@@ -18,7 +18,7 @@ function makeVoters (app: Awaited<ReturnType<typeof startLiveApp>>['app'], n: nu
 t.test('vote: tall tappable choices, "Your vote" and "Change vote" once voted, marked in the results too', async (t) => {
   const { app, url } = await startLiveApp(t)
   const browser = await launchChromium(t)
-  const q = addQuestion(app, 'Coffee or tea?', -1, ['Coffee', 'Tea', 'Water'])
+  const q = await addQuestion(app, 'Coffee or tea?', -1, ['Coffee', 'Tea', 'Water'])
   for (const [size, viewport] of Object.entries(SCREEN_SIZES)) {
     const page = await (await browser.newContext({ viewport })).newPage()
     await logIn(page, url, 'bob')
@@ -49,8 +49,8 @@ t.test('vote: tall tappable choices, "Your vote" and "Change vote" once voted, m
 t.test('results: bars use the width, count and percentage, one lead mark (or one tie line), total, your choice', async (t) => {
   const { app, url } = await startLiveApp(t)
   const browser = await launchChromium(t)
-  const clear = addQuestion(app, 'Clear winner?', -1, ['Alpha', 'Beta', 'Gamma'])
-  const tie = addQuestion(app, 'A tie?', -1, ['Left', 'Right', 'Centre'])
+  const clear = await addQuestion(app, 'Clear winner?', -1, ['Alpha', 'Beta', 'Gamma'])
+  const tie = await addQuestion(app, 'A tie?', -1, ['Left', 'Right', 'Centre'])
   const voters = makeVoters(app, 10)
   const cast = async (qid: number, choiceIds: number[], counts: number[]) => {
     let v = 0
@@ -58,13 +58,13 @@ t.test('results: bars use the width, count and percentage, one lead mark (or one
   }
   await cast(clear.id, clear.choices.map((c) => c.id), [6, 3, 1])
   await cast(tie.id, tie.choices.map((c) => c.id), [4, 4, 2])
-  await app.polls.castVote(app.users.userBySub('dev-bob')?.id ?? 0, clear.id, clear.choices[1]?.id ?? 0).catch(() => undefined)
+  await app.polls.castVote((await app.users.userBySub('dev-bob'))?.id ?? 0, clear.id, clear.choices[1]?.id ?? 0).catch(() => undefined)
 
   for (const scheme of ['light', 'dark'] as const) {
     for (const [size, viewport] of Object.entries(SCREEN_SIZES)) {
       const page = await (await browser.newContext({ viewport, colorScheme: scheme, bypassCSP: true })).newPage()
       await logIn(page, url, 'bob')
-      await app.polls.castVote(app.users.userBySub('dev-bob')?.id ?? 0, clear.id, clear.choices[1]?.id ?? 0)
+      await app.polls.castVote((await app.users.userBySub('dev-bob'))?.id ?? 0, clear.id, clear.choices[1]?.id ?? 0)
       await page.goto(`${url}/polls/${clear.id}/results/`)
       const results = page.locator(`#question-${clear.id}-results`)
       const text = await results.innerText()
@@ -94,8 +94,8 @@ t.test('results: bars use the width, count and percentage, one lead mark (or one
 t.test('list and archive: vote counts, "You voted", dates in words, pages; the section marked in the navigation', async (t) => {
   const { app, url } = await startLiveApp(t)
   const browser = await launchChromium(t)
-  for (let i = 0; i < 24; i++) addQuestion(app, `Old question ${String(i).padStart(2, '0')}?`, -10 - i, ['A'])
-  const today = addQuestion(app, 'Today\'s question?', 0, ['Yes', 'No'])
+  for (let i = 0; i < 24; i++) await addQuestion(app, `Old question ${String(i).padStart(2, '0')}?`, -10 - i, ['A'])
+  const today = await addQuestion(app, 'Today\'s question?', 0, ['Yes', 'No'])
   for (const scheme of ['light', 'dark'] as const) {
     const page = await (await browser.newContext({ viewport: SCREEN_SIZES.phone, colorScheme: scheme, bypassCSP: true })).newPage()
     await logIn(page, url, 'carol')
@@ -136,12 +136,12 @@ t.test('list and archive: vote counts, "You voted", dates in words, pages; the s
 t.test('presenter view: staff only, large live results, QR code and short link, nobody\'s own vote', async (t) => {
   const { app, url } = await startLiveApp(t)
   const browser = await launchChromium(t)
-  const q = addQuestion(app, 'Ready for the demo?', -1, ['Yes', 'Not yet'])
+  const q = await addQuestion(app, 'Ready for the demo?', -1, ['Yes', 'Not yet'])
   const [voter] = makeVoters(app, 1)
   for (const scheme of ['light', 'dark'] as const) {
     const page = await (await browser.newContext({ viewport: SCREEN_SIZES.desktop, colorScheme: scheme, bypassCSP: true })).newPage()
     await logIn(page, url, 'bob')
-    await app.polls.castVote(app.users.userBySub('dev-bob')?.id ?? 0, q.id, q.choices[0]?.id ?? 0)
+    await app.polls.castVote((await app.users.userBySub('dev-bob'))?.id ?? 0, q.id, q.choices[0]?.id ?? 0)
     await page.goto(`${url}/polls/${q.id}/results/`)
     await page.getByRole('link', { name: 'Presenter view (full screen)' }).click()
     await page.waitForURL(`${url}/polls/${q.id}/present/`)

@@ -6,7 +6,7 @@ import { launchChromium, logIn, startLiveApp } from '../helpers/live-app.ts'
 t.test('voting with htmx happens in place; staff see the results inline', async (t) => {
   const { app, url } = await startLiveApp(t)
   const browser = await launchChromium(t)
-  const q = addQuestion(app, 'What\'s up?', -1, ['Not much', 'The sky'])
+  const q = await addQuestion(app, 'What\'s up?', -1, ['Not much', 'The sky'])
 
   const context = await browser.newContext()
   const page = await context.newPage()
@@ -45,13 +45,13 @@ t.test('voting with htmx happens in place; staff see the results inline', async 
   t.equal(navigations, 0, 'no page load while voting')
   t.equal(await page.evaluate(() => (window as unknown as { survivor?: number }).survivor), 42, 'window state survived')
   t.same(consoleErrors, [], 'no console errors (CSP, htmx)')
-  t.same(app.polls.tallyVotes(q.id).map((c) => c.votes), [1, 0])
+  t.same((await app.polls.tallyVotes(q.id)).map((c) => c.votes), [1, 0])
 })
 
 t.test('errors other than validation land beside the form; an expired session goes to the login', async (t) => {
   const { app, url } = await startLiveApp(t)
   const browser = await launchChromium(t)
-  const q = addQuestion(app, 'Still usable?', -1, ['Yes', 'No'])
+  const q = await addQuestion(app, 'Still usable?', -1, ['Yes', 'No'])
   const context = await browser.newContext()
   const page = await context.newPage()
   await logIn(page, url, 'carol')
@@ -66,7 +66,7 @@ t.test('errors other than validation land beside the form; an expired session go
   await page.getByRole('button', { name: 'Vote' }).click()
   await page.getByText('This form has expired or did not come from this site').waitFor()
   t.ok(await page.getByRole('button', { name: 'Vote' }).isVisible(), 'the form is still there')
-  t.equal(app.polls.tallyVotes(q.id).reduce((n, c) => n + c.votes, 0), 0, 'nothing was written')
+  t.equal((await app.polls.tallyVotes(q.id)).reduce((n, c) => n + c.votes, 0), 0, 'nothing was written')
 
   // The session cookie is gone (expired): htmx follows HX-Redirect through the login and back.
   await page.reload()

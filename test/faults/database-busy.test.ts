@@ -54,7 +54,7 @@ async function setUp (t: Parameters<typeof holdWriteLock>[0], env: Record<string
   const lines: string[] = []
   const logStream = new Writable({ write (chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done() } })
   const { app, serverErrors } = await buildTestApp(t, { env, logStream, logLevel: 'warn' })
-  const q = addQuestion(app, 'Locked out?', -1, ['Yes', 'No'])
+  const q = await addQuestion(app, 'Locked out?', -1, ['Yes', 'No'])
   const carol = new TestBrowser(app)
   await carol.login('carol')
   const token = await carol.csrfToken(`/polls/${q.id}/`)

@@ -112,7 +112,7 @@ t.test('disk full: 503 page or fragment with Retry-After, a log line, nothing wr
 
 t.test('a read-only database: 503 with Retry-After, and writable again without a restart', async (t) => {
   const { app, serverErrors } = await buildTestApp(t, { logStream: new Writable({ write (_c, _e, done) { done() } }), logLevel: 'warn' })
-  const q = addQuestion(app, 'Read only?', -1, ['Yes', 'No'])
+  const q = await addQuestion(app, 'Read only?', -1, ['Yes', 'No'])
   const carol = new TestBrowser(app)
   await carol.login('carol')
   const token = await carol.csrfToken(`/polls/${q.id}/`)

@@ -5,8 +5,12 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp, type BuildOptions } from '../../src/app.ts'
 import { parseConfig } from '../../src/config.ts'
 import { startDevProvider, type DevProvider, type DevProviderOptions } from '../../src/oidc/dev-provider.ts'
-import { createQuestion } from '../../src/db/seed.ts'
 import { CookieJar } from './cookie-jar.ts'
+import { freshPostgresUrl } from './postgres.ts'
+
+/** The databases the tests that touch data run on, each in its own subtest. */
+export const DATABASES = ['sqlite', 'postgres'] as const
+export type DatabaseKind = typeof DATABASES[number]
 
 export const APP_URL = 'http://polls.test'
 export const PROJECT_ID = '249703732336418457'
@@ -28,13 +32,20 @@ export async function startTestProvider (t: TapLike, options: Partial<DevProvide
 
 export interface TestApp { app: FastifyInstance, provider: DevProvider, serverErrors: string[] }
 
-/** A fresh app on a fresh SQLite file, talking to a real provider; closed when the test ends. */
+/** A fresh app on a fresh database (SQLite unless `db` says otherwise), talking to a real provider; closed when the test ends. */
 export async function buildTestApp (t: TapLike, options: { provider?: DevProvider } & TestAppOptions = {}): Promise<TestApp> {
   const provider = options.provider ?? await startTestProvider(t)
   return { ...await buildTestAppFor(t, provider.issuer, options), provider }
 }
 
-interface TestAppOptions { env?: Record<string, string | undefined>, logStream?: NodeJS.WritableStream, logLevel?: string, build?: Partial<BuildOptions> }
+interface TestAppOptions {
+  /** SQLite (a fresh file, the default) or PostgreSQL (a fresh database on this process's test server). */
+  db?: DatabaseKind
+  env?: Record<string, string | undefined>
+  logStream?: NodeJS.WritableStream
+  logLevel?: string
+  build?: Partial<BuildOptions>
+}
 
 /** The app of buildTestApp, for a provider that is not the development one (test/helpers/hostile-provider.ts). */
 export async function buildTestAppFor (t: TapLike, issuer: string, options: TestAppOptions = {}): Promise<Omit<TestApp, 'provider'>> {
@@ -42,7 +53,7 @@ export async function buildTestAppFor (t: TapLike, issuer: string, options: Test
   const config = parseConfig({
     NODE_ENV: 'test',
     APP_URL,
-    DATABASE_URL: join(dir, 'polls.db'),
+    DATABASE_URL: options.db === 'postgres' ? await freshPostgresUrl() : join(dir, 'polls.db'),
     SESSION_SECRET: 'test-session-secret-that-is-long-enough-0123456789',
     OIDC_OP_BASE_URL: issuer,
     OIDC_RP_CLIENT_ID: CLIENT.clientId,
@@ -71,9 +82,9 @@ export async function buildTestAppFor (t: TapLike, issuer: string, options: Test
 const DAY = 24 * 60 * 60 * 1000
 
 /** Like the Django tutorial's create_question: published `days` from now (negative = past). */
-export function addQuestion (app: FastifyInstance, questionText: string, days: number, choices: string[] = ['Yes', 'No']) {
-  const question = createQuestion(app.db, { questionText, pubDate: new Date(Date.now() + days * DAY), choices })
-  return { ...question, choices: app.polls.tallyVotes(question.id).map(({ id, choiceText }) => ({ id, choiceText })) }
+export async function addQuestion (app: FastifyInstance, questionText: string, days: number, choices: string[] = ['Yes', 'No']) {
+  const question = await app.store.createQuestion({ questionText, pubDate: new Date(Date.now() + days * DAY), choices })
+  return { ...question, choices: (await app.polls.tallyVotes(question.id)).map(({ id, choiceText }) => ({ id, choiceText })) }
 }
 
 /** Form fields as a browser sends them: a repeated name (checkboxes, choice rows) is an array. */

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { SignJWT, generateKeyPair } from 'jose'
 import { APP_URL, TestBrowser, buildTestApp, buildTestAppFor, startTestProvider, type Page } from '../helpers/app.ts'
 import { startHostileProvider } from '../helpers/hostile-provider.ts'
+import { eachDatabase, sqlRows, sqlRow, sqlValue } from '../helpers/databases.ts'
 import { freePort } from '../helpers/free-port.ts'
 
 const HTMX = { 'hx-request': 'true' }
@@ -17,11 +18,11 @@ async function confirmSignOut (browser: TestBrowser, confirm: Page): Promise<Pag
   return browser.follow(await browser.post(new URL(action, confirm.url).href, { xsrf, logout: 'yes' }))
 }
 
-t.test('signing out at the provider ends the app sessions of that sign-in (Back-Channel Logout 1.0)', async (t) => {
+eachDatabase('signing out at the provider ends the app sessions of that sign-in (Back-Channel Logout 1.0)', async (t, db) => {
   // The provider POSTs to the app over real HTTP, so the app listens on a port it knows in advance.
   const port = await freePort()
   const provider = await startTestProvider(t, { backchannelLogoutUri: `http://127.0.0.1:${port}/oidc/backchannel-logout/` })
-  const { app, serverErrors } = await buildTestApp(t, { provider })
+  const { app, serverErrors } = await buildTestApp(t, { db, provider })
   await app.listen({ port, host: '127.0.0.1' })
 
   // Two browsers, two sign-ins at the provider: only the one signed out there must end.
@@ -29,7 +30,7 @@ t.test('signing out at the provider ends the app sessions of that sign-in (Back-
   const phone = new TestBrowser(app)
   await laptop.login('bob', '/user')
   await phone.login('bob', '/user')
-  const sids = app.db.$client.prepare('select provider_sid as sid from sessions').all() as Array<{ sid: string | null }>
+  const sids = await sqlRows<{ sid: string | null }>(app, 'select provider_sid as sid from sessions')
   t.equal(sids.length, 2)
   t.ok(sids.every((s) => typeof s.sid === 'string' && s.sid !== ''), 'each session knows its provider sid')
   t.not(sids[0]?.sid, sids[1]?.sid)
@@ -48,11 +49,11 @@ t.test('signing out at the provider ends the app sessions of that sign-in (Back-
   t.same(serverErrors, [])
 })
 
-t.test('the back-channel endpoint refuses tokens it cannot trust, and ends nothing', async (t) => {
-  const { app, provider, serverErrors } = await buildTestApp(t)
+eachDatabase('the back-channel endpoint refuses tokens it cannot trust, and ends nothing', async (t, db) => {
+  const { app, provider, serverErrors } = await buildTestApp(t, { db })
   const bob = new TestBrowser(app)
   await bob.login('bob', '/user')
-  const count = () => (app.db.$client.prepare('select count(*) as n from sessions').get() as { n: number }).n
+  const count = () => sqlValue(app, 'select count(*) as n from sessions')
   const stranger = await generateKeyPair('RS256')
   const now = Math.floor(Date.now() / 1000)
   const forged = await new SignJWT({ sub: 'dev-bob', jti: 'j1', events: { 'http://schemas.openid.net/event/backchannel-logout': {} } })
@@ -70,15 +71,15 @@ t.test('the back-channel endpoint refuses tokens it cannot trust, and ends nothi
     const res = await post(payload)
     t.equal(res.statusCode, 400, `${label} → 400`)
     t.equal(res.headers['cache-control'], 'no-store')
-    t.equal(count(), 1, `${label} ends no session`)
+    t.equal(await count(), 1, `${label} ends no session`)
   }
   t.equal((await app.inject({ method: 'GET', url: '/oidc/backchannel-logout/' })).statusCode, 404, 'POST only')
   t.match((await bob.get('/user')).body, /<dd>bob<\/dd>/, 'bob is still signed in')
   t.same(serverErrors, [])
 })
 
-t.test('logging out through the app leaves a message on the home page', async (t) => {
-  const { app, serverErrors } = await buildTestApp(t)
+eachDatabase('logging out through the app leaves a message on the home page', async (t, db) => {
+  const { app, serverErrors } = await buildTestApp(t, { db })
   const bob = new TestBrowser(app)
   await bob.login('bob', '/user')
   const toProvider = await bob.post('/oidc/logout/', { _csrf: await bob.csrfToken('/user') })
@@ -89,26 +90,23 @@ t.test('logging out through the app leaves a message on the home page', async (t
   t.same(serverErrors, [])
 })
 
-t.test('logout tokens: exp required, a jti is used once across processes, typ logout+jwt, none ends a later session', async (t) => {
+eachDatabase('logout tokens: exp required, a jti is used once across processes and nodes, typ logout+jwt, none ends a later session', async (t, db) => {
   const op = await startHostileProvider(t)
-  const dir = mkdtempSync(join(tmpdir(), 'polls-bcl-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const DATABASE_URL = join(dir, 'polls.db')
-  // Two processes of one deployment: two apps on one database file.
-  const first = await buildTestAppFor(t, op.issuer, { env: { DATABASE_URL } })
-  const second = await buildTestAppFor(t, op.issuer, { env: { DATABASE_URL } })
+  // Two processes (or nodes) of one deployment: two apps on one database.
+  const first = await buildTestAppFor(t, op.issuer, { db })
+  const second = await buildTestAppFor(t, op.issuer, { env: { DATABASE_URL: first.app.config.databaseUrl } })
   const app = first.app
-  const sessions = () => (app.db.$client.prepare('select count(*) as n from sessions').get() as { n: number }).n
+  const sessions = () => sqlValue(app, 'select count(*) as n from sessions')
   const post = (target: typeof app, token: string) => target.inject({
     method: 'POST', url: '/oidc/backchannel-logout/', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `logout_token=${token}`
   })
   const browser = new TestBrowser(app)
   t.equal((await browser.follow(await browser.get('/oidc/authenticate/?next=%2Fuser'))).status, 200, 'signed in')
-  t.equal(sessions(), 1)
+  t.equal((await sessions()), 1)
 
   const captured = await op.logoutToken()
   t.equal((await post(app, captured)).statusCode, 200, 'a good sub-only logout token is accepted')
-  t.equal(sessions(), 0, 'and ends the session')
+  t.equal((await sessions()), 0, 'and ends the session')
 
   await new Promise((resolve) => setTimeout(resolve, 1100)) // the next session starts after the token's iat
   const again = new TestBrowser(app)
@@ -118,7 +116,7 @@ t.test('logout tokens: exp required, a jti is used once across processes, typ lo
     t.equal(replay.statusCode, 400, `the captured token replayed to ${label}: refused`)
     t.match(replay.json().error_description, /already used/)
   }
-  t.equal(sessions(), 1, 'the replays ended nothing')
+  t.equal((await sessions()), 1, 'the replays ended nothing')
 
   const now = Math.floor(Date.now() / 1000)
   for (const [label, claims, header] of [
@@ -129,15 +127,15 @@ t.test('logout tokens: exp required, a jti is used once across processes, typ lo
   ] as const) {
     const res = await post(app, await op.logoutToken(claims, header))
     t.equal(res.statusCode, 400, `${label}: refused`)
-    t.equal(sessions(), 1, `${label}: ends nothing`)
+    t.equal((await sessions()), 1, `${label}: ends nothing`)
   }
 
   const older = await op.logoutToken({ iat: now - 120 })
   t.equal((await post(app, older)).statusCode, 200, 'a token issued before the session started is accepted')
-  t.equal(sessions(), 1, 'but does not end the later session')
+  t.equal((await sessions()), 1, 'but does not end the later session')
   t.match((await again.get('/user')).body, /<dd>hostile<\/dd>/, 'still signed in')
 
   t.equal((await post(second.app, await op.logoutToken({}, { typ: undefined }))).statusCode, 200, 'without typ: accepted (typ is checked when present)')
-  t.equal(sessions(), 0, 'and ends the session, from the other process too')
+  t.equal((await sessions()), 0, 'and ends the session, from the other process too')
   t.same([...first.serverErrors, ...second.serverErrors], [])
 })

@@ -14,7 +14,7 @@ t.test('each role logs in through the real provider and lands on next', async (t
     t.match(landed.body, `<dd>${username}</dd>`)
     t.match(landed.body, `<dd>${username}@example.com</dd>`)
     t.match(landed.body, `<dd>${role}</dd>`)
-    const user = app.users.userBySub(`dev-${username}`)
+    const user = await app.users.userBySub(`dev-${username}`)
     t.equal(user?.role, role, `${username} stored as ${role}`)
     t.equal(user?.username, username)
     t.ok(user?.lastLogin instanceof Date, 'last login recorded')
@@ -28,7 +28,7 @@ t.test('a user without a role is refused, with no account and no session', async
   const page = await browser.login('dave', '/polls/')
   t.equal(page.status, 403)
   t.match(page.body, /Your account has no role in this application/)
-  t.equal(app.users.userBySub('dev-dave'), undefined, 'no account created')
+  t.equal(await app.users.userBySub('dev-dave'), undefined, 'no account created')
   const profile = await browser.get('/user')
   t.match(profile.body, /You are not signed in/)
 })
@@ -39,17 +39,17 @@ t.test('roles are re-read at every login: promotion, demotion, removal', async (
   if (carol === undefined) throw new Error('carol missing')
 
   await new TestBrowser(app).login('carol')
-  t.equal(app.users.userBySub('dev-carol')?.role, 'user')
+  t.equal((await app.users.userBySub('dev-carol'))?.role, 'user')
 
   carol.roles = ['user', 'staff']
   carol.email = 'carol@new.example.com'
   await new TestBrowser(app).login('carol')
-  t.equal(app.users.userBySub('dev-carol')?.role, 'staff', 'promoted to the highest role')
-  t.equal(app.users.userBySub('dev-carol')?.email, 'carol@new.example.com', 'profile refreshed')
+  t.equal((await app.users.userBySub('dev-carol'))?.role, 'staff', 'promoted to the highest role')
+  t.equal((await app.users.userBySub('dev-carol'))?.email, 'carol@new.example.com', 'profile refreshed')
 
   carol.roles = ['user']
   await new TestBrowser(app).login('carol')
-  t.equal(app.users.userBySub('dev-carol')?.role, 'user', 'demoted')
+  t.equal((await app.users.userBySub('dev-carol'))?.role, 'user', 'demoted')
 
   carol.roles = []
   const refused = await new TestBrowser(app).login('carol')

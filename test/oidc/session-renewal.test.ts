@@ -2,42 +2,43 @@ import t from 'tap'
 import { OUTAGE_GRACE_MS } from '../../src/sign-in/renew.ts'
 import type { FastifyInstance } from 'fastify'
 import { APP_URL, TestBrowser, addQuestion, buildTestApp, startTestProvider } from '../helpers/app.ts'
+import { eachDatabase, sqlRows, sqlRow, sqlValue } from '../helpers/databases.ts'
 
 const HTMX = { 'hx-request': 'true' }
 
 function sessionRows (app: FastifyInstance) {
-  return app.db.$client.prepare('select id, user_id as userId, renew_at as renewAt, last_seen_at as lastSeenAt, refresh_token as refreshToken from sessions')
-    .all() as Array<{ id: string, userId: number, renewAt: number, lastSeenAt: number, refreshToken: string | null }>
+  return sqlRows<{ id: string, userId: number, renewAt: number, lastSeenAt: number, refreshToken: string | null }>(app,
+    'select id, user_id as "userId", renew_at as "renewAt", last_seen_at as "lastSeenAt", refresh_token as "refreshToken" from sessions')
 }
 
 /** Plays the renewal interval having passed, without waiting for it. */
-function renewalDue (app: FastifyInstance) {
-  app.db.$client.prepare('update sessions set renew_at = 0').run()
+async function renewalDue (app: FastifyInstance) {
+  await sqlRows(app, 'update sessions set renew_at = ?', [new Date(0)])
 }
 
 /** Plays the provider having last confirmed the sign-in `ms` ago. */
-function confirmedAgo (app: FastifyInstance, ms: number) {
-  app.db.$client.prepare('update sessions set checked_at = ?').run(Date.now() - ms)
+async function confirmedAgo (app: FastifyInstance, ms: number) {
+  await sqlRows(app, 'update sessions set checked_at = ?', [new Date(Date.now() - ms)])
 }
 
-function lastSeen (app: FastifyInstance): number {
-  return sessionRows(app)[0]?.lastSeenAt ?? 0
+async function lastSeen (app: FastifyInstance): Promise<number> {
+  return (await sessionRows(app))[0]?.lastSeenAt ?? 0
 }
 
 const RENEW_AFTER_MS = 900_000
 
-t.test('without a refresh token, a due page GET re-checks silently (prompt=none) and returns to the page', async (t) => {
+eachDatabase('without a refresh token, a due page GET re-checks silently (prompt=none) and returns to the page', async (t, db) => {
   const provider = await startTestProvider(t, { refreshTokens: false })
-  const { app, serverErrors } = await buildTestApp(t, { provider })
-  const q = addQuestion(app, 'Cats or dogs?', -1, ['Cats', 'Dogs'])
+  const { app, serverErrors } = await buildTestApp(t, { db, provider })
+  const q = await addQuestion(app, 'Cats or dogs?', -1, ['Cats', 'Dogs'])
   const carol = new TestBrowser(app)
   await carol.login('carol')
-  const [before] = sessionRows(app)
+  const [before] = await sessionRows(app)
   t.equal(before?.refreshToken, null, 'no refresh token was given')
   t.ok((before?.renewAt ?? 0) > Date.now() + 800_000, 'renewal due in OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS (900 s)')
   const token = await carol.csrfToken(`/polls/${q.id}/`)
 
-  renewalDue(app)
+  await renewalDue(app)
   // An htmx GET sends the whole page through the re-check, never a login page into the fragment.
   const fragment = await carol.get(`/polls/${q.id}/results/`, { ...HTMX, 'hx-current-url': `${APP_URL}/polls/${q.id}/` })
   t.equal(fragment.status, 204)
@@ -55,22 +56,22 @@ t.test('without a refresh token, a due page GET re-checks silently (prompt=none)
   t.equal(back.status, 200)
   t.match(back.body, /Cats or dogs\?/)
   t.notMatch(back.body, /you are now signed in/, 'a renewal is silent: no "signed in" message')
-  const [after] = sessionRows(app)
+  const [after] = await sessionRows(app)
   t.not(after?.id, before?.id, 'a new session row')
   t.ok((after?.renewAt ?? 0) > Date.now() + 800_000, 'next renewal in 900 s')
   t.same(serverErrors, [])
 })
 
-t.test('a sign-in past its re-check changes nothing: votes go through the re-check and back, asking to send again', async (t) => {
+eachDatabase('a sign-in past its re-check changes nothing: votes go through the re-check and back, asking to send again', async (t, db) => {
   const provider = await startTestProvider(t, { refreshTokens: false })
-  const { app, serverErrors } = await buildTestApp(t, { provider })
-  const q = addQuestion(app, 'Cats or dogs?', -1, ['Cats', 'Dogs'])
+  const { app, serverErrors } = await buildTestApp(t, { db, provider })
+  const q = await addQuestion(app, 'Cats or dogs?', -1, ['Cats', 'Dogs'])
   const carol = new TestBrowser(app)
   await carol.login('carol')
   const token = await carol.csrfToken(`/polls/${q.id}/`)
-  renewalDue(app)
+  await renewalDue(app)
   const seenBefore = Date.now() - 120_000
-  app.db.$client.prepare('update sessions set last_seen_at = ?').run(seenBefore)
+  await sqlRows(app, 'update sessions set last_seen_at = ?', [new Date(seenBefore)])
   const vote = { choice: String(q.choices[0]?.id) }
   const pageUrl = `${APP_URL}/polls/${q.id}/`
   const throughRecheck = `/oidc/refresh/?next=${encodeURIComponent(`/polls/${q.id}/`)}&resubmit=1`
@@ -81,8 +82,8 @@ t.test('a sign-in past its re-check changes nothing: votes go through the re-che
   const plain = await carol.post(`/polls/${q.id}/vote/`, { ...vote, _csrf: token }, { referer: pageUrl })
   t.equal(plain.status, 303, 'a plain form: see other')
   t.equal(plain.headers.location, throughRecheck)
-  t.same(app.polls.tallyVotes(q.id).map((c) => c.votes), [0, 0], 'no vote stored on the unchecked sign-in')
-  t.equal(lastSeen(app), seenBefore, 'and the refused posts did not count as activity')
+  t.same((await app.polls.tallyVotes(q.id)).map((c) => c.votes), [0, 0], 'no vote stored on the unchecked sign-in')
+  t.equal(await lastSeen(app), seenBefore, 'and the refused posts did not count as activity')
 
   const back = await carol.follow(plain)
   t.equal(back.url, pageUrl, 'back on the page after the re-check')
@@ -90,74 +91,74 @@ t.test('a sign-in past its re-check changes nothing: votes go through the re-che
   t.notMatch(back.body, /you are now signed in/)
   const again = await carol.post(`/polls/${q.id}/vote/`, vote, { ...HTMX, 'x-csrf-token': await carol.csrfToken(`/polls/${q.id}/`) })
   t.equal(again.status, 200, 'sent again on the confirmed sign-in: served')
-  t.same(app.polls.tallyVotes(q.id).map((c) => c.votes), [1, 0])
+  t.same((await app.polls.tallyVotes(q.id)).map((c) => c.votes), [1, 0])
   t.same(serverErrors, [])
 })
 
-t.test('an admin whose roles were removed cannot change anything once the re-check is due, without refresh tokens', async (t) => {
+eachDatabase('an admin whose roles were removed cannot change anything once the re-check is due, without refresh tokens', async (t, db) => {
   const provider = await startTestProvider(t, { refreshTokens: false })
-  const { app, serverErrors } = await buildTestApp(t, { provider, env: { OIDC_REFRESH_TOKENS: 'false' } })
-  const q = addQuestion(app, 'Keep me?', -1)
+  const { app, serverErrors } = await buildTestApp(t, { db, provider, env: { OIDC_REFRESH_TOKENS: 'false' } })
+  const q = await addQuestion(app, 'Keep me?', -1)
   const alice = new TestBrowser(app)
   await alice.login('alice')
   const token = await alice.csrfToken('/admin/')
   const aliceAtProvider = provider.users.get('alice')
   if (aliceAtProvider === undefined) throw new Error('alice missing')
   aliceAtProvider.roles = []
-  renewalDue(app)
+  await renewalDue(app)
 
   const remove = await alice.post(`/admin/questions/${q.id}/delete/`, { _csrf: token, back: '/admin/questions/' }, { referer: `${APP_URL}/admin/questions/` })
   t.equal(remove.status, 303, 'the delete is not served')
   t.match(String(remove.headers.location), /^\/oidc\/refresh\//)
-  t.equal(app.polls.tallyVotes(q.id).length, 2, 'the question is still there')
+  t.equal((await app.polls.tallyVotes(q.id)).length, 2, 'the question is still there')
   const refused = await alice.follow(remove)
   t.equal(refused.status, 403, 'the re-check finds no role: refused')
-  t.same(sessionRows(app), [], 'and her session ended')
+  t.same(await sessionRows(app), [], 'and her session ended')
   t.same(serverErrors, [])
 })
 
-t.test(`a provider outage: state changes are served for ${OUTAGE_GRACE_MS / 60_000} minutes past the re-check, reads after that too`, async (t) => {
-  const { app, provider, serverErrors } = await buildTestApp(t)
-  const q = addQuestion(app, 'Tea or coffee?', -1, ['Tea', 'Coffee'])
+eachDatabase(`a provider outage: state changes are served for ${OUTAGE_GRACE_MS / 60_000} minutes past the re-check, reads after that too`, async (t, db) => {
+  const { app, provider, serverErrors } = await buildTestApp(t, { db })
+  const q = await addQuestion(app, 'Tea or coffee?', -1, ['Tea', 'Coffee'])
   const carol = new TestBrowser(app)
   await carol.login('carol')
   const hx = { ...HTMX, 'x-csrf-token': await carol.csrfToken(`/polls/${q.id}/`), 'hx-current-url': `${APP_URL}/polls/${q.id}/` }
   await provider.close()
 
-  renewalDue(app)
-  confirmedAgo(app, RENEW_AFTER_MS + 60_000)
+  await renewalDue(app)
+  await confirmedAgo(app, RENEW_AFTER_MS + 60_000)
   const within = await carol.post(`/polls/${q.id}/vote/`, { choice: String(q.choices[0]?.id) }, hx)
   t.equal(within.status, 200, 'a minute past the re-check, the provider down: the vote is served')
-  t.same(app.polls.tallyVotes(q.id).map((c) => c.votes), [1, 0])
-  t.ok((sessionRows(app)[0]?.renewAt ?? 0) > Date.now(), 'the renewal was tried, and is tried again later')
+  t.same((await app.polls.tallyVotes(q.id)).map((c) => c.votes), [1, 0])
+  t.ok(((await sessionRows(app))[0]?.renewAt ?? 0) > Date.now(), 'the renewal was tried, and is tried again later')
 
-  confirmedAgo(app, RENEW_AFTER_MS + OUTAGE_GRACE_MS + 10_000)
+  await confirmedAgo(app, RENEW_AFTER_MS + OUTAGE_GRACE_MS + 10_000)
   const seenBefore = Date.now() - 120_000
-  app.db.$client.prepare('update sessions set last_seen_at = ?').run(seenBefore)
+  await sqlRows(app, 'update sessions set last_seen_at = ?', [new Date(seenBefore)])
   const past = await carol.post(`/polls/${q.id}/vote/`, { choice: String(q.choices[1]?.id) }, hx)
   t.equal(past.status, 204, 'past the grace: not served')
   t.equal(past.headers['hx-redirect'], `/oidc/refresh/?next=${encodeURIComponent(`/polls/${q.id}/`)}&resubmit=1`)
-  t.same(app.polls.tallyVotes(q.id).map((c) => c.votes), [1, 0], 'nothing changed')
-  t.equal(lastSeen(app), seenBefore, 'not counted as activity')
+  t.same((await app.polls.tallyVotes(q.id)).map((c) => c.votes), [1, 0], 'nothing changed')
+  t.equal(await lastSeen(app), seenBefore, 'not counted as activity')
   const read = await carol.get('/user')
   t.equal(read.status, 200, 'reads are still served while the provider is down')
   t.match(read.body, /<dd>carol<\/dd>/)
   t.same(serverErrors, [])
 })
 
-t.test('when the provider answers login_required, the session ends and the login returns to the page', async (t) => {
+eachDatabase('when the provider answers login_required, the session ends and the login returns to the page', async (t, db) => {
   const provider = await startTestProvider(t, { refreshTokens: false })
-  const { app, serverErrors } = await buildTestApp(t, { provider })
+  const { app, serverErrors } = await buildTestApp(t, { db, provider })
   const carol = new TestBrowser(app)
   await carol.login('carol')
   carol.jar.clear(provider.issuer) // the provider's sign-in is gone (signed out there, or expired)
-  renewalDue(app)
+  await renewalDue(app)
 
   const page = await carol.get('/polls/?page=1')
   const atProvider = await carol.follow(page)
   t.equal(new URL(atProvider.url).origin, provider.issuer, 'at the provider to sign in again')
   t.match(atProvider.body, /Development sign-in/, 'the interactive sign-in page')
-  t.same(sessionRows(app), [], 'the old session ended when the provider said login_required')
+  t.same(await sessionRows(app), [], 'the old session ended when the provider said login_required')
   t.match((await carol.get('/user')).body, /You are not signed in/)
 
   const action = /action="([^"]*\/login)"/.exec(atProvider.body)?.[1] ?? ''
@@ -167,12 +168,12 @@ t.test('when the provider answers login_required, the session ends and the login
   t.same(serverErrors, [])
 })
 
-t.test('with a refresh token, renewal happens server to server (no redirect) and re-reads the roles', async (t) => {
-  const { app, provider, serverErrors } = await buildTestApp(t)
-  const q = addQuestion(app, 'Tea or coffee?', -1, ['Tea', 'Coffee'])
+eachDatabase('with a refresh token, renewal happens server to server (no redirect) and re-reads the roles', async (t, db) => {
+  const { app, provider, serverErrors } = await buildTestApp(t, { db })
+  const q = await addQuestion(app, 'Tea or coffee?', -1, ['Tea', 'Coffee'])
   const carol = new TestBrowser(app)
   await carol.login('carol')
-  const [first] = sessionRows(app)
+  const [first] = await sessionRows(app)
   const sealed = first?.refreshToken ?? ''
   t.ok(sealed !== '', 'a refresh token is kept server-side')
   t.notMatch(carol.jar.header(new URL(APP_URL)), sealed.slice(0, 20), 'and never in the cookie')
@@ -182,58 +183,58 @@ t.test('with a refresh token, renewal happens server to server (no redirect) and
   if (user === undefined) throw new Error('carol missing')
   user.roles = ['user', 'staff'] // promoted at the provider
   t.equal((await carol.get(`/polls/${q.id}/results/`)).status, 403, 'before the renewal: still a user')
-  renewalDue(app)
+  await renewalDue(app)
   const results = await carol.get(`/polls/${q.id}/results/`)
   t.equal(results.status, 200, 'renewed by the request that found it due (no redirect) and now staff')
-  t.equal(app.users.userBySub('dev-carol')?.role, 'staff')
-  const [second] = sessionRows(app)
+  t.equal((await app.users.userBySub('dev-carol'))?.role, 'staff')
+  const [second] = await sessionRows(app)
   t.equal(second?.id, first?.id, 'the same session')
   t.ok((second?.renewAt ?? 0) > Date.now() + 800_000, 'next renewal in 900 s')
   t.not(app.signIn.tokenBox.open(second?.refreshToken ?? ''), app.signIn.tokenBox.open(sealed), 'the provider rotated the refresh token')
 
   // Several requests at once when a renewal is due: one renews, the others go on. A second use of a
   // rotated refresh token would make the provider revoke the grant, and the next renewal would fail.
-  renewalDue(app)
+  await renewalDue(app)
   const pages = await Promise.all(Array.from({ length: 8 }, async () => carol.get('/user')))
   t.same(pages.map((p) => p.status), Array(8).fill(200))
   t.ok(pages.every((p) => p.body.includes('<dd>carol</dd>')), 'all served signed in')
-  renewalDue(app)
+  await renewalDue(app)
   t.match((await carol.get('/user')).body, /<dd>staff<\/dd>/, 'the next renewal still works: the refresh token was used once')
 
   user.roles = [] // removed at the provider: takes effect at the next renewal, without a logout
-  renewalDue(app)
+  await renewalDue(app)
   const gone = await carol.get(`/polls/${q.id}/results/`, { ...HTMX, 'hx-current-url': `${APP_URL}/polls/${q.id}/` })
   t.equal(gone.status, 401, 'an htmx request of an ended session')
   t.equal(gone.headers['hx-redirect'], `/oidc/authenticate/?next=${encodeURIComponent(`/polls/${q.id}/`)}`, 'goes to the login as a whole page')
-  t.same(sessionRows(app), [], 'the session ended')
+  t.same(await sessionRows(app), [], 'the session ended')
   t.same(serverErrors, [])
 })
 
-t.test('a provider outage during renewal keeps the session, and retries later', async (t) => {
-  const { app, provider, serverErrors } = await buildTestApp(t)
+eachDatabase('a provider outage during renewal keeps the session, and retries later', async (t, db) => {
+  const { app, provider, serverErrors } = await buildTestApp(t, { db })
   const carol = new TestBrowser(app)
   await carol.login('carol')
   await provider.close()
-  renewalDue(app)
+  await renewalDue(app)
   const page = await carol.get('/user')
   t.equal(page.status, 200)
   t.match(page.body, /<dd>carol<\/dd>/, 'still signed in while the provider is down')
-  const [row] = sessionRows(app)
+  const [row] = await sessionRows(app)
   t.ok((row?.renewAt ?? 0) > Date.now() + 30_000 && (row?.renewAt ?? 0) < Date.now() + 120_000, 'tried again in about a minute')
   t.same(serverErrors, [])
 })
 
-t.test('a refresh token no key opens is dropped: every later state change goes through the re-check', async (t) => {
-  const { app, serverErrors } = await buildTestApp(t)
-  const q = addQuestion(app, 'Cats or dogs?', -1, ['Cats', 'Dogs'])
+eachDatabase('a refresh token no key opens is dropped: every later state change goes through the re-check', async (t, db) => {
+  const { app, serverErrors } = await buildTestApp(t, { db })
+  const q = await addQuestion(app, 'Cats or dogs?', -1, ['Cats', 'Dogs'])
   const carol = new TestBrowser(app)
   await carol.login('carol')
   const token = await carol.csrfToken(`/polls/${q.id}/`)
-  t.ok(sessionRows(app)[0]?.refreshToken, 'a refresh token was stored')
+  t.ok((await sessionRows(app))[0]?.refreshToken, 'a refresh token was stored')
   // Sealed under a SESSION_SECRET rotated away; the re-check due, last confirmed within the outage grace.
-  app.db.$client.prepare("update sessions set refresh_token = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'").run()
-  renewalDue(app)
-  confirmedAgo(app, RENEW_AFTER_MS + 1)
+  await sqlRows(app, 'update sessions set refresh_token = ?', ['AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'])
+  await renewalDue(app)
+  await confirmedAgo(app, RENEW_AFTER_MS + 1)
   const vote = { choice: String(q.choices[0]?.id) }
   const headers = { ...HTMX, 'x-csrf-token': token, 'hx-current-url': `${APP_URL}/polls/${q.id}/` }
   const statuses: number[] = []
@@ -244,38 +245,38 @@ t.test('a refresh token no key opens is dropped: every later state change goes t
   }
   t.comment(`3 htmx votes on an unopenable refresh token: ${statuses.join(', ')}`)
   t.same(statuses, [204, 204, 204], 'none served')
-  t.same(app.polls.tallyVotes(q.id).map((c) => c.votes), [0, 0], 'no vote stored')
-  t.equal(sessionRows(app)[0]?.refreshToken, null, 'the unusable token is gone')
+  t.same((await app.polls.tallyVotes(q.id)).map((c) => c.votes), [0, 0], 'no vote stored')
+  t.equal((await sessionRows(app))[0]?.refreshToken, null, 'the unusable token is gone')
   t.same(serverErrors, [])
 })
 
-t.test('idle timeout and absolute lifetime end the session', async (t) => {
-  const { app, serverErrors } = await buildTestApp(t, { env: { SESSION_IDLE_TIMEOUT_SECONDS: '600', SESSION_LIFETIME_SECONDS: '3600' } })
+eachDatabase('idle timeout and absolute lifetime end the session', async (t, db) => {
+  const { app, serverErrors } = await buildTestApp(t, { db, env: { SESSION_IDLE_TIMEOUT_SECONDS: '600', SESSION_LIFETIME_SECONDS: '3600' } })
   const carol = new TestBrowser(app)
   const landed = await carol.login('carol', '/user')
   t.match(landed.body, /Hello carol, you are now signed in/, 'a flash message after login')
-  const row = app.db.$client.prepare('select created_at as createdAt, expires_at as expiresAt from sessions').get() as { createdAt: number, expiresAt: number }
-  t.equal(row.expiresAt - row.createdAt, 3_600_000, 'absolute lifetime from SESSION_LIFETIME_SECONDS')
+  const row = await sqlRow<{ createdAt: number, expiresAt: number }>(app, 'select created_at as "createdAt", expires_at as "expiresAt" from sessions')
+  t.equal((row?.expiresAt ?? 0) - (row?.createdAt ?? 0), 3_600_000, 'absolute lifetime from SESSION_LIFETIME_SECONDS')
 
   // Activity is recorded, but at most once a minute.
-  app.db.$client.prepare('update sessions set last_seen_at = ?').run(Date.now() - 120_000)
+  await sqlRows(app, 'update sessions set last_seen_at = ?', [new Date(Date.now() - 120_000)])
   await carol.get('/user')
-  const seen = (app.db.$client.prepare('select last_seen_at as v from sessions').get() as { v: number }).v
+  const seen = await sqlValue(app, 'select last_seen_at as v from sessions')
   t.ok(seen > Date.now() - 5000, 'a request after two minutes records activity')
 
-  app.db.$client.prepare('update sessions set last_seen_at = ?').run(Date.now() - 601_000)
+  await sqlRows(app, 'update sessions set last_seen_at = ?', [new Date(Date.now() - 601_000)])
   t.match((await carol.get('/user')).body, /You are not signed in/, 'idle for longer than SESSION_IDLE_TIMEOUT_SECONDS')
-  t.same(sessionRows(app), [], 'and the row is gone')
+  t.same(await sessionRows(app), [], 'and the row is gone')
 
   await carol.login('carol')
-  app.db.$client.prepare('update sessions set expires_at = ?').run(Date.now() - 1)
+  await sqlRows(app, 'update sessions set expires_at = ?', [new Date(Date.now() - 1)])
   t.match((await carol.get('/user')).body, /You are not signed in/, 'past the absolute lifetime')
   t.same(serverErrors, [])
 })
 
-t.test('a link from another site to the re-check cannot end a session that is not due', async (t) => {
+eachDatabase('a link from another site to the re-check cannot end a session that is not due', async (t, db) => {
   const provider = await startTestProvider(t, { refreshTokens: false })
-  const { app, serverErrors } = await buildTestApp(t, { provider })
+  const { app, serverErrors } = await buildTestApp(t, { db, provider })
   const carol = new TestBrowser(app)
   await carol.login('carol')
   carol.jar.clear(provider.issuer) // the provider's sign-in is gone: a prompt=none would answer login_required
@@ -283,6 +284,6 @@ t.test('a link from another site to the re-check cannot end a session that is no
   const landed = await carol.follow(await carol.get('/oidc/refresh/?next=%2Fuser', crossSite))
   t.equal(landed.url, `${APP_URL}/user`, 'straight to next: nothing to re-check')
   t.match(landed.body, /<dd>carol<\/dd>/, 'still signed in')
-  t.equal(sessionRows(app).length, 1, 'the session is still there')
+  t.equal((await sessionRows(app)).length, 1, 'the session is still there')
   t.same(serverErrors, [])
 })

@@ -7,8 +7,8 @@ const WHO: Who[] = ['anonymous', 'carol', 'bob', 'alice'] // anonymous, user, st
 
 t.test('route access table', async (t) => {
   const { app, serverErrors } = await buildTestApp(t)
-  const q = addQuestion(app, 'Published?', -1, ['A', 'B'])
-  const future = addQuestion(app, 'Unpublished?', 2, ['A'])
+  const q = await addQuestion(app, 'Published?', -1, ['A', 'B'])
+  const future = await addQuestion(app, 'Unpublished?', 2, ['A'])
   const browsers = new Map<Who, TestBrowser>()
   for (const who of WHO) {
     const browser = new TestBrowser(app)
@@ -74,7 +74,7 @@ t.test('route access table', async (t) => {
 
 t.test('htmx requests from an anonymous visitor get HX-Redirect, never a login page in a fragment', async (t) => {
   const { app } = await buildTestApp(t)
-  const q = addQuestion(app, 'Q?', -1)
+  const q = await addQuestion(app, 'Q?', -1)
   for (const path of [`/polls/${q.id}/`, `/polls/${q.id}/results/`, '/admin/']) {
     const res = await app.inject({ method: 'GET', url: path, headers: { 'hx-request': 'true' } })
     t.equal(res.statusCode, 401, `${path}: 401`)
@@ -96,7 +96,7 @@ t.test('htmx requests from an anonymous visitor get HX-Redirect, never a login p
 
 t.test('fragments: partial for htmx, full page otherwise, with Vary', async (t) => {
   const { app } = await buildTestApp(t)
-  const q = addQuestion(app, 'Frag?', -1)
+  const q = await addQuestion(app, 'Frag?', -1)
   const bob = new TestBrowser(app)
   await bob.login('bob')
   for (const [path, root] of [[`/polls/${q.id}/`, `id="question-${q.id}-vote"`], [`/polls/${q.id}/results/`, `id="question-${q.id}-results"`]] as const) {

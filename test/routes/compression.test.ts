@@ -4,8 +4,8 @@ import { APP_URL, TestBrowser, addQuestion, buildTestApp } from '../helpers/app.
 
 t.test('large answers are compressed for clients that accept it; small ones and other clients get plain bytes', async (t) => {
   const { app, serverErrors } = await buildTestApp(t)
-  for (let i = 0; i < 60; i++) addQuestion(app, `Which option number ${i} do you like best of all?`, -1)
-  const q = addQuestion(app, 'Small page?', -1)
+  for (let i = 0; i < 60; i++) await addQuestion(app, `Which option number ${i} do you like best of all?`, -1)
+  const q = await addQuestion(app, 'Small page?', -1)
   const alice = new TestBrowser(app)
   await alice.login('alice')
   const cookie = alice.jar.header(new URL(APP_URL))

@@ -4,7 +4,7 @@ import { APP_URL, TestBrowser, addQuestion, buildTestApp } from '../helpers/app.
 
 t.test('state changes without a valid CSRF token → 403 and nothing changes', async (t) => {
   const { app, serverErrors } = await buildTestApp(t)
-  const q = addQuestion(app, 'Guarded?', -1, ['A', 'B'])
+  const q = await addQuestion(app, 'Guarded?', -1, ['A', 'B'])
   const carol = new TestBrowser(app)
   await carol.login('carol')
   const good = await carol.csrfToken(`/polls/${q.id}/`)
@@ -23,7 +23,7 @@ t.test('state changes without a valid CSRF token → 403 and nothing changes', a
     t.equal(res.status, 403, `${label} token → 403`)
     t.match(res.body, /form has expired or did not come from this site/)
   }
-  t.equal(app.polls.userVote(app.users.userBySub('dev-carol')?.id ?? 0, q.id), undefined, 'no vote written')
+  t.equal(await app.polls.userVote((await app.users.userBySub('dev-carol'))?.id ?? 0, q.id), undefined, 'no vote written')
 
   const logout = await carol.post('/oidc/logout/', { _csrf: 'nope' })
   t.equal(logout.status, 403, 'logout needs the token too')

@@ -33,7 +33,7 @@ t.test('each status: a page in the layout and an #alerts fragment from the same 
   const lines: string[] = []
   const logStream = new Writable({ write (chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done() } })
   const { app, serverErrors } = await buildTestApp(t, { logStream, env: { RATE_LIMIT_VOTES_PER_MINUTE: '1' } })
-  const q = addQuestion(app, 'Errors?', -1, ['A', 'B'])
+  const q = await addQuestion(app, 'Errors?', -1, ['A', 'B'])
   const carol = new TestBrowser(app)
   await carol.login('carol')
 

@@ -6,7 +6,7 @@ const ESCAPED = '&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=aler
 
 t.test('question and choice texts are escaped on every page that shows them', async (t) => {
   const { app, serverErrors } = await buildTestApp(t)
-  const q = addQuestion(app, `Q ${HOSTILE}`, -1, [`C ${HOSTILE}`, 'Plain'])
+  const q = await addQuestion(app, `Q ${HOSTILE}`, -1, [`C ${HOSTILE}`, 'Plain'])
   const visitor = new TestBrowser(app)
   const carol = new TestBrowser(app)
   await carol.login('carol')

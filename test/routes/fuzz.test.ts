@@ -72,8 +72,8 @@ const headers = fc.record({
 
 t.test('fuzz: every route, every role, no CSRF token — no 5xx, no state change, no higher-role page', async (t) => {
   const { app, serverErrors } = await buildTestApp(t)
-  const q = addQuestion(app, 'Fuzzed?', -1, ['Yes', 'No'])
-  addQuestion(app, 'Future?', 3)
+  const q = await addQuestion(app, 'Fuzzed?', -1, ['Yes', 'No'])
+  await addQuestion(app, 'Future?', 3)
   const jars = new Map<string, string>()
   for (const who of ROLES.slice(1)) {
     const browser = new TestBrowser(app)

@@ -4,7 +4,7 @@ import { APP_URL, TestBrowser, addQuestion, buildTestApp } from '../helpers/app.
 
 t.test('rate limits: logins per address, votes per user; 429 as a page or an htmx fragment', async (t) => {
   const { app, serverErrors } = await buildTestApp(t, { env: { RATE_LIMIT_LOGINS_PER_MINUTE: '3', RATE_LIMIT_VOTES_PER_MINUTE: '2' } })
-  const q = addQuestion(app, 'Limited?', -1, ['A', 'B'])
+  const q = await addQuestion(app, 'Limited?', -1, ['A', 'B'])
   const carol = new TestBrowser(app)
   await carol.login('carol') // the login start: 1 of 3 (the callback of her own login is not counted)
   const token = await carol.csrfToken(`/polls/${q.id}/`)
@@ -42,7 +42,7 @@ t.test('logs never contain cookies, codes, tokens or secrets', async (t) => {
   const lines: string[] = []
   const logStream = new Writable({ write (chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done() } })
   const { app } = await buildTestApp(t, { logStream, logLevel: 'trace' })
-  const q = addQuestion(app, 'Logged?', -1, ['A'])
+  const q = await addQuestion(app, 'Logged?', -1, ['A'])
   const browser = new TestBrowser(app)
   const landed = await browser.login('bob', `/polls/${q.id}/`)
   t.equal(landed.status, 200)

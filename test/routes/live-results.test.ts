@@ -2,6 +2,7 @@
 // bodiless 304; changed → the new fragment (naming the next version to ask about); staff only, every poll.
 import t from 'tap'
 import { TestBrowser, addQuestion, buildTestApp, pageText, type Page } from '../helpers/app.ts'
+import { eachDatabase, sqlRows, sqlRow, sqlValue } from '../helpers/databases.ts'
 
 const HTMX = { 'hx-request': 'true' }
 
@@ -13,9 +14,9 @@ function shownTag (page: Page): string {
 }
 const versionOf = (tag: string) => Number(/"results-(\d+)"/.exec(tag)?.[1])
 
-t.test('unchanged → 304 with no body; each kind of change → the new fragment', async (t) => {
-  const { app, serverErrors } = await buildTestApp(t)
-  const q = addQuestion(app, 'Live?', -1, ['Yes', 'No'])
+eachDatabase('unchanged → 304 with no body; each kind of change → the new fragment', async (t, db) => {
+  const { app, serverErrors } = await buildTestApp(t, { db })
+  const q = await addQuestion(app, 'Live?', -1, ['Yes', 'No'])
   const [yes, no] = q.choices
   if (yes === undefined || no === undefined) throw new Error('choices missing')
   const bob = new TestBrowser(app)
@@ -26,7 +27,8 @@ t.test('unchanged → 304 with no body; each kind of change → the new fragment
   const vote = (choice: number) => carol.post(`/polls/${q.id}/vote/`, { choice: String(choice) }, { ...HTMX, 'x-csrf-token': token })
   const poll = (tag: string) => bob.get(`/polls/${q.id}/results/`, { ...HTMX, 'if-none-match': tag })
   // Admin changes straight through the data layer (their routes have their own tests); bob stands in as the actor.
-  const actor = app.db.$client.prepare('select id, username from users where username = ?').get('bob') as { id: number, username: string }
+  const actor = await sqlRow<{ id: number, username: string }>(app, 'select id, username from users where username = ?', ['bob'])
+  if (actor === undefined) throw new Error('no bob')
 
   const page = await bob.get(`/polls/${q.id}/results/`)
   t.equal(page.status, 200)
@@ -43,9 +45,9 @@ t.test('unchanged → 304 with no body; each kind of change → the new fragment
   const steps: Array<[string, () => Promise<unknown>, RegExp]> = [
     ['a new vote', () => vote(yes.id), /Yes — 1 vote\b[\s\S]*No — 0 votes/],
     ['a vote moved to another choice', () => vote(no.id), /Yes — 0 votes[\s\S]*No — 1 vote\b/],
-    ['a choice renamed', async () => app.admin.choices.updateChoice(actor, no.id, 'Nope'), /Nope — 1 vote\b/],
-    ['a choice added', async () => app.admin.choices.addChoice(actor, q.id, 'Maybe'), /Maybe — 0 votes/],
-    ['a choice (and its vote) deleted', async () => app.admin.choices.deleteChoice(actor, no.id), /Total: 0 votes/]
+    ['a choice renamed', async () => await app.admin.choices.updateChoice(actor, no.id, 'Nope'), /Nope — 1 vote\b/],
+    ['a choice added', async () => await app.admin.choices.addChoice(actor, q.id, 'Maybe'), /Maybe — 0 votes/],
+    ['a choice (and its vote) deleted', async () => await app.admin.choices.deleteChoice(actor, no.id), /Total: 0 votes/]
   ]
   for (const [what, change, shows] of steps) {
     await change()
@@ -69,10 +71,10 @@ t.test('unchanged → 304 with no body; each kind of change → the new fragment
   t.same(serverErrors, [])
 })
 
-t.test('the change check is for staff only; an expired session is sent to the login, never swapped', async (t) => {
-  const { app, serverErrors } = await buildTestApp(t)
-  const q = addQuestion(app, 'Guarded?', -1, ['A'])
-  const gone = addQuestion(app, 'Deleted soon?', -1, ['A'])
+eachDatabase('the change check is for staff only; an expired session is sent to the login, never swapped', async (t, db) => {
+  const { app, serverErrors } = await buildTestApp(t, { db })
+  const q = await addQuestion(app, 'Guarded?', -1, ['A'])
+  const gone = await addQuestion(app, 'Deleted soon?', -1, ['A'])
   const url = (id: number) => `/polls/${id}/results/`
   const POLL = { ...HTMX, 'if-none-match': '"results-0"' }
 
@@ -92,7 +94,7 @@ t.test('the change check is for staff only; an expired session is sent to the lo
 
   const bob = new TestBrowser(app)
   await bob.login('bob')
-  app.db.$client.prepare('delete from questions where id = ?').run(gone.id)
+  await sqlRows(app, 'delete from questions where id = ?', [gone.id])
   const missing = await bob.get(url(gone.id), POLL)
   t.equal(missing.status, 404, 'a deleted question: 404')
   t.equal(missing.headers['hx-retarget'], '#alerts')
@@ -101,10 +103,10 @@ t.test('the change check is for staff only; an expired session is sent to the lo
   t.same(serverErrors, [])
 })
 
-t.test('several processes share the SQLite file: a vote through one shows in the other\'s check', async (t) => {
-  const one = await buildTestApp(t)
-  const other = await buildTestApp(t, { provider: one.provider, env: { DATABASE_URL: one.app.config.databaseUrl } })
-  const q = addQuestion(one.app, 'Shared?', -1, ['A', 'B'])
+eachDatabase('several processes (nodes) share the database: a vote through one shows in the other\'s check', async (t, db) => {
+  const one = await buildTestApp(t, { db })
+  const other = await buildTestApp(t, { db, provider: one.provider, env: { DATABASE_URL: one.app.config.databaseUrl } })
+  const q = await addQuestion(one.app, 'Shared?', -1, ['A', 'B'])
   const bob = new TestBrowser(other.app)
   await bob.login('bob')
   const tag = shownTag(await bob.get(`/polls/${q.id}/results/`))

@@ -33,7 +33,7 @@ t.test('access log: one line per request with request id, method, path, status a
   const lines: Array<Record<string, unknown>> = []
   const logStream = new Writable({ write (chunk: Buffer, _enc, done) { lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>); done() } })
   const { app } = await buildTestApp(t, { logStream, logLevel: 'info' })
-  const q = addQuestion(app, 'Logged?', -1, ['Yes', 'No'])
+  const q = await addQuestion(app, 'Logged?', -1, ['Yes', 'No'])
   const bob = new TestBrowser(app)
   await bob.login('bob')
   const token = await bob.csrfToken(`/polls/${q.id}/`)

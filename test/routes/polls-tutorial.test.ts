@@ -26,17 +26,17 @@ t.test('index view', async (t) => {
   })
 
   t.test('past and future questions', async (t) => {
-    addQuestion(app, 'Future question.', 30)
+    await addQuestion(app, 'Future question.', 30)
     let page = await browser.get('/polls/')
     t.match(page.body, 'No polls are available.', 'a future question is not listed')
-    addQuestion(app, 'Past question 1.', -30)
-    addQuestion(app, 'Past question 2.', -5)
+    await addQuestion(app, 'Past question 1.', -30)
+    await addQuestion(app, 'Past question 2.', -5)
     page = await browser.get('/polls/')
     t.same(titles(page.body), ['Past question 2.', 'Past question 1.'], 'past questions, newest first; never the future one')
   })
 
   t.test('only the five latest', async (t) => {
-    for (let i = 1; i <= 6; i++) addQuestion(app, `Recent ${i}.`, -1 / (i + 1))
+    for (let i = 1; i <= 6; i++) await addQuestion(app, `Recent ${i}.`, -1 / (i + 1))
     const page = await browser.get('/polls/')
     t.same(titles(page.body), ['Recent 6.', 'Recent 5.', 'Recent 4.', 'Recent 3.', 'Recent 2.'])
   })
@@ -46,8 +46,8 @@ t.test('detail view', async (t) => {
   const { app } = await buildTestApp(t)
   const browser = new TestBrowser(app)
   await browser.login('carol')
-  const future = addQuestion(app, 'Future question.', 5)
-  const past = addQuestion(app, 'Past <Question>.', -5)
+  const future = await addQuestion(app, 'Future question.', 5)
+  const past = await addQuestion(app, 'Past <Question>.', -5)
   const notFound = await browser.get(`/polls/${future.id}/`)
   t.equal(notFound.status, 404, 'a future question answers 404')
   t.match(notFound.body, /No published question has that number/)

@@ -54,7 +54,7 @@ const open = (clients: SlowClient[]) => clients.filter((c) => c.closedAt === und
 t.test('slow clients: thousands of trickling requests are cut with 408 while /healthz and signed-in pages answer', async (t) => {
   // Long enough that opening them all (seconds on a busy machine) ends before the first are cut.
   const { app, serverErrors } = await buildTestApp(t, { env: { REQUEST_TIMEOUT_MS: '6000' } })
-  const q = addQuestion(app, 'Still answering?', -1)
+  const q = await addQuestion(app, 'Still answering?', -1)
   const carol = new TestBrowser(app)
   await carol.login('carol')
   const cookie = carol.jar.header(new URL(APP_URL))

@@ -7,13 +7,13 @@ const occurrences = (body: string, text: string) => body.split(text).length - 1
 
 t.test('an admin notice shows once, above the table, never copied into its rows', async (t) => {
   const { app, alice, hx, serverErrors } = await adminSession(t)
-  for (const text of ['First?', 'Second?', 'Third?']) addQuestion(app, text, -1, ['A'])
+  for (const text of ['First?', 'Second?', 'Third?']) await addQuestion(app, text, -1, ['A'])
 
   const none = await alice.post('/admin/questions/delete/', {}, hx)
   t.equal(none.status, 422)
   t.equal(occurrences(none.body, 'Items must be selected'), 1, 'the "nothing selected" notice once, not once per row')
 
-  const doomed = addQuestion(app, 'Doomed?', -1, ['A'])
+  const doomed = await addQuestion(app, 'Doomed?', -1, ['A'])
   const deleted = await alice.post(`/admin/questions/${doomed.id}/delete/`, {}, hx)
   t.equal(occurrences(deleted.body, 'was deleted successfully'), 1, 'the delete notice once')
   t.equal(occurrences(deleted.body, 'class="notice inline"'), 0, 'no row carries a notice')
@@ -29,7 +29,7 @@ t.test('an admin notice shows once, above the table, never copied into its rows'
 
 t.test('a vote on a question deleted meanwhile: the in-place error offers the way to the polls', async (t) => {
   const { app, alice, hx, serverErrors } = await adminSession(t)
-  const q = addQuestion(app, 'Going away?', -1, ['Yes'])
+  const q = await addQuestion(app, 'Going away?', -1, ['Yes'])
   const carol = new TestBrowser(app)
   await carol.login('carol')
   const token = await carol.csrfToken(`/polls/${q.id}/`)

@@ -1,13 +1,14 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { TestBrowser, addQuestion, buildTestApp, pageText } from '../helpers/app.ts'
+import { eachDatabase, sqlRows, sqlRow, sqlValue } from '../helpers/databases.ts'
 
 const HTMX = { 'hx-request': 'true' }
-const countVotes = (app: FastifyInstance) => (app.db.$client.prepare('select count(*) as n from votes').get() as { n: number }).n
+const countVotes = (app: FastifyInstance) => sqlValue(app, 'select count(*) as n from votes')
 
-t.test('voting with htmx swaps in a confirmation; voting again moves the vote', async (t) => {
-  const { app, serverErrors } = await buildTestApp(t)
-  const q = addQuestion(app, 'What\'s up?', -1, ['Not much', 'The sky'])
+eachDatabase('voting with htmx swaps in a confirmation; voting again moves the vote', async (t, db) => {
+  const { app, serverErrors } = await buildTestApp(t, { db })
+  const q = await addQuestion(app, 'What\'s up?', -1, ['Not much', 'The sky'])
   const [first, second] = q.choices
   if (first === undefined || second === undefined) throw new Error('choices missing')
   const carol = new TestBrowser(app)
@@ -25,7 +26,7 @@ t.test('voting with htmx swaps in a confirmation; voting again moves the vote', 
 
   const again = await carol.post(`/polls/${q.id}/vote/`, { choice: String(second.id) }, { ...HTMX, 'x-csrf-token': token })
   t.match(again.body, 'Your vote for “The sky” is counted.')
-  t.same(app.polls.tallyVotes(q.id).map((c) => c.votes), [0, 1], 'the vote moved; the total stayed 1')
+  t.same((await app.polls.tallyVotes(q.id)).map((c) => c.votes), [0, 1], 'the vote moved; the total stayed 1')
 
   const back = await carol.get(`/polls/${q.id}/`)
   t.match(back.body, new RegExp(`value="${second.id}" checked`), 'current vote preselected on return')
@@ -33,9 +34,9 @@ t.test('voting with htmx swaps in a confirmation; voting again moves the vote', 
   t.same(serverErrors, [])
 })
 
-t.test('staff see the results inline after voting, and on the results page', async (t) => {
-  const { app } = await buildTestApp(t)
-  const q = addQuestion(app, 'Tabs or spaces?', -1, ['Tabs', 'Spaces'])
+eachDatabase('staff see the results inline after voting, and on the results page', async (t, db) => {
+  const { app } = await buildTestApp(t, { db })
+  const q = await addQuestion(app, 'Tabs or spaces?', -1, ['Tabs', 'Spaces'])
   const bob = new TestBrowser(app)
   await bob.login('bob')
   const token = await bob.csrfToken(`/polls/${q.id}/`)
@@ -56,9 +57,9 @@ t.test('staff see the results inline after voting, and on the results page', asy
   t.equal(fragment.headers.vary, 'HX-Request')
 })
 
-t.test('without JavaScript the form posts and redirects (post/redirect/get)', async (t) => {
-  const { app } = await buildTestApp(t)
-  const q = addQuestion(app, 'Plain?', -1, ['A', 'B'])
+eachDatabase('without JavaScript the form posts and redirects (post/redirect/get)', async (t, db) => {
+  const { app } = await buildTestApp(t, { db })
+  const q = await addQuestion(app, 'Plain?', -1, ['A', 'B'])
   const bob = new TestBrowser(app)
   await bob.login('bob')
   const form = await bob.get(`/polls/${q.id}/`)
@@ -74,11 +75,11 @@ t.test('without JavaScript the form posts and redirects (post/redirect/get)', as
   t.notMatch(reload.body, /is counted/, 'the confirmation is shown once')
 })
 
-t.test('bad input: a clear 4xx, never a 500, nothing written', async (t) => {
-  const { app, serverErrors } = await buildTestApp(t)
-  const q = addQuestion(app, 'Mine?', -1, ['A', 'B'])
-  const other = addQuestion(app, 'Other?', -1, ['X'])
-  const future = addQuestion(app, 'Later?', 3, ['L'])
+eachDatabase('bad input: a clear 4xx, never a 500, nothing written', async (t, db) => {
+  const { app, serverErrors } = await buildTestApp(t, { db })
+  const q = await addQuestion(app, 'Mine?', -1, ['A', 'B'])
+  const other = await addQuestion(app, 'Other?', -1, ['X'])
+  const future = await addQuestion(app, 'Later?', 3, ['L'])
   const carol = new TestBrowser(app)
   await carol.login('carol')
   const token = await carol.csrfToken(`/polls/${q.id}/`)
@@ -115,13 +116,13 @@ t.test('bad input: a clear 4xx, never a 500, nothing written', async (t) => {
   t.equal((await vote(424242, { choice: '1' })).status, 404, 'unknown question → 404')
   t.equal((await vote(future.id, { choice: String(future.choices[0]?.id) })).status, 404, 'unpublished question → 404')
 
-  t.equal(countVotes(app), 0, 'nothing written')
+  t.equal(await countVotes(app), 0, 'nothing written')
   t.same(serverErrors, [])
 })
 
-t.test('concurrent votes: every voter ends with exactly one vote and the counts equal the rows', async (t) => {
-  const { app, serverErrors } = await buildTestApp(t)
-  const q = addQuestion(app, 'Busy?', -1, ['A', 'B', 'C'])
+eachDatabase('concurrent votes: every voter ends with exactly one vote and the counts equal the rows', async (t, db) => {
+  const { app, serverErrors } = await buildTestApp(t, { db })
+  const q = await addQuestion(app, 'Busy?', -1, ['A', 'B', 'C'])
   const voters = await Promise.all(['alice', 'bob', 'carol'].map(async (name) => {
     const browser = new TestBrowser(app)
     await browser.login(name)
@@ -136,10 +137,10 @@ t.test('concurrent votes: every voter ends with exactly one vote and the counts 
   }
   const results = await Promise.all(requests)
   t.same([...new Set(results.map((r) => r.status))], [200], 'every request succeeded')
-  const rows = app.db.$client.prepare('select user_id, count(*) as n from votes where question_id = ? group by user_id').all(q.id) as Array<{ n: number }>
+  const rows = await sqlRows<{ n: number }>(app, 'select user_id, count(*) as n from votes where question_id = ? group by user_id', [q.id])
   t.equal(rows.length, 3, 'one row per voter')
   t.ok(rows.every((r) => r.n === 1), 'exactly one vote each')
-  const shown = app.polls.tallyVotes(q.id).reduce((sum, c) => sum + c.votes, 0)
+  const shown = (await app.polls.tallyVotes(q.id)).reduce((sum, c) => sum + c.votes, 0)
   t.equal(shown, 3, 'the counts shown equal the stored votes')
   t.same(serverErrors, [])
 })

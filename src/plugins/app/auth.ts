@@ -4,6 +4,7 @@ import type { Role } from '../../db/schema.ts'
 import { roleAtLeast } from '../../sign-in/claims.ts'
 import { checkRenewal, type RenewalCheck } from '../../sign-in/renew.ts'
 import { endSignIn } from '../../sign-in/end.ts'
+import { whenReady, type SessionUser } from '../../db/store.ts'
 
 export function loginUrl (next: string): string {
   return `/oidc/authenticate/?next=${encodeURIComponent(next)}`
@@ -42,39 +43,34 @@ export default fp(async function authPlugin (app) {
   app.decorateRequest('renewalDue', false)
 
 
-  // Callback style, so that the requests that need no renewal (nearly all) make no promise.
+  // Callback style, so that the requests that need no renewal (nearly all) make no promise on SQLite,
+  // whose store answers synchronously (whenReady); PostgreSQL's answers arrive as promises.
   app.addHook('onRequest', (request, _reply, done) => {
     const sid = request.session.get('sid')
     if (sid === undefined) return done()
     const now = Date.now()
-    const found = app.sessions.sessionUser(sid, now)
+    whenReady(app.sessions.sessionUser(sid, now), (found) => checkSession(request, sid, now, found, done), done)
+  })
+
+  function checkSession (request: FastifyRequest, sid: string, now: number, found: SessionUser | undefined, done: (err?: Error) => void) {
     // The session row is the sign-in: gone, deactivated or idle too long, it ends here.
     request.userSession = { id: sid }
     const lastSeen = found?.lastSeenAt.getTime() ?? 0
-    if (found === undefined || !found.user.isActive || now - lastSeen > idleMs) {
-      endSignIn(app.sessions, request)
-      return done()
-    }
+    const end = () => whenReady(endSignIn(app.sessions, request), () => done(), done)
+    if (found === undefined || !found.user.isActive || now - lastSeen > idleMs) return end()
     const signIn = (check: RenewalCheck) => {
-      if (check.outcome === 'ended') {
-        endSignIn(app.sessions, request)
-        return done()
-      }
+      if (check.outcome === 'ended') return end()
       request.user = check.user
       request.renewalDue = check.recheckFirst
       // A request sent to the re-check is not activity: it must not keep an unconfirmed sign-in alive.
-      if (!check.recheckFirst && now - lastSeen > TOUCH_EVERY_MS) app.sessions.touchSession(sid, now)
+      if (!check.recheckFirst && now - lastSeen > TOUCH_EVERY_MS) return whenReady(app.sessions.touchSession(sid, now), () => done(), done)
       done()
     }
     // A state change (and the re-check route itself) holds to the outage grace; a read is served until
     // the re-check can happen.
     const strict = !SAFE_METHODS.has(request.method) || request.routeOptions.url === '/oidc/refresh/'
-    const check = checkRenewal(app.signIn, request.log, sid, found, strict, now)
-    // signIn writes too (ending the session, recording activity): its errors go to the error handler,
-    // never an unhandled rejection.
-    if (check instanceof Promise) check.then(signIn).catch(done)
-    else signIn(check)
-  })
+    whenReady(checkRenewal(app.signIn, request.log, sid, found, strict, now), signIn, done)
+  }
 
   // The re-check without a usable refresh token is a prompt=none round trip through the provider, which
   // only a whole page can make. A GET goes through it and back; a state change is not served on the old

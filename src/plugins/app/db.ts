@@ -1,25 +1,17 @@
 import fp from 'fastify-plugin'
-import { openDatabase } from '../../db/client.ts'
-import { createPollQueries } from '../../db/polls.ts'
-import { createUserQueries } from '../../db/users.ts'
-import { createSessionQueries } from '../../db/sessions.ts'
-import { createAdminQuestionQueries } from '../../db/admin-questions.ts'
-import { createAdminChoiceQueries } from '../../db/admin-choices.ts'
-import { createAdminUserQueries } from '../../db/admin-users.ts'
-import { createAdminLogQueries } from '../../db/admin-log.ts'
+import { openStore } from '../../db/open-store.ts'
 
-/** One connection per process (better-sqlite3 is synchronous); migrations run before anything serves. */
+/**
+ * The store of DATABASE_URL (SQLite or PostgreSQL), migrated before anything serves. Its parts are
+ * decorated under their own names too, so a route names only what it uses (app.polls, app.sessions…).
+ */
 export default fp(async function dbPlugin (app) {
-  const db = openDatabase(app.config.databaseUrl, { busyTimeoutMs: app.config.sqliteBusyTimeoutMs })
-  app.decorate('db', db)
-  app.decorate('polls', createPollQueries(db))
-  app.decorate('users', createUserQueries(db))
-  app.decorate('sessions', createSessionQueries(db))
-  app.decorate('admin', {
-    questions: createAdminQuestionQueries(db),
-    choices: createAdminChoiceQueries(db),
-    users: createAdminUserQueries(db),
-    log: createAdminLogQueries(db)
-  })
-  app.addHook('onClose', async () => { db.$client.close() })
+  const store = await openStore(app.config, (err) => { app.log.warn({ reason: err.message }, 'database connection lost outside a request; reconnecting') })
+  app.addHook('onClose', () => store.close())
+  app.decorate<typeof store>('store', store)
+  if (store.kind === 'sqlite') app.decorate('db', store.db)
+  app.decorate('polls', store.polls)
+  app.decorate('users', store.users)
+  app.decorate('sessions', store.sessions)
+  app.decorate('admin', store.admin)
 }, { name: 'db' })

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ProviderUnavailableError } from '../../sign-in/provider.ts'
 import { sqliteFault } from '../../db/faults.ts'
+import { pgFault } from '../../db/postgres/faults.ts'
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -90,10 +91,23 @@ export default fp(async function errorsPlugin (app) {
         next: 'Please try again in a minute.'
       })
     }
-    const fault = sqliteFault(error)
+    const fault = sqliteFault(error) ?? pgFault(error)
+    if (fault?.kind === 'unavailable') {
+      // PostgreSQL is down, restarting or unreachable: the statement did not commit, and the pool
+      // reconnects by itself once the server is back.
+      request.log.error({ code: fault.code, reason: fault.error.message }, 'database unreachable; nothing was changed')
+      reply.header('retry-after', '5')
+      return renderError(request, reply, 503, {
+        title: TITLES[503] as string,
+        message: 'The database cannot be reached right now, so nothing was changed.',
+        next: 'Please try again in a moment.'
+      })
+    }
     if (fault?.kind === 'busy') {
       // Contention outlasted the busy timeout: the write was not made; a moment later it will be.
-      request.log.warn({ code: fault.code }, 'database busy: another process held the write lock past SQLITE_BUSY_TIMEOUT_MS')
+      request.log.warn({ code: fault.code }, fault.code === 'POOL_TIMEOUT'
+        ? 'database busy: no free connection within DATABASE_POOL_TIMEOUT_MS (DATABASE_POOL_SIZE)'
+        : 'database busy: a lock was held past its timeout (SQLITE_BUSY_TIMEOUT_MS, or PostgreSQL\'s lock or statement timeout)')
       reply.header('retry-after', '2')
       return renderError(request, reply, 503, {
         title: TITLES[503] as string,

@@ -1,16 +1,15 @@
 import fp from 'fastify-plugin'
 import { createProviderClient, type ProviderCaching, type ProviderClient } from '../../sign-in/provider.ts'
 import { createTokenBox, type TokenBox } from '../../sign-in/token-box.ts'
-import type { SessionQueries } from '../../db/sessions.ts'
-import type { UserQueries } from '../../db/users.ts'
+import type { SessionStore, UserStore } from '../../db/store.ts'
 
 /** Everything the sign-in steps (src/sign-in/) may need; each step's parameter type picks its part. */
 export interface SignIn {
   provider: ProviderClient
   /** Seals refresh tokens for storage in the sessions table. */
   tokenBox: TokenBox
-  users: UserQueries
-  sessions: SessionQueries
+  users: UserStore
+  sessions: SessionStore
   settings: {
     appUrl: string
     clientId: string

@@ -10,13 +10,8 @@ import userAdminRoutes from './users.ts'
 const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('preHandler', app.requireRole('admin'))
 
-  const countsStmt = app.db.$client.prepare<[], { questions: number, choices: number, votes: number, users: number }>(
-    // From the per-question totals the triggers keep: no scan of a million votes per page view.
-    `select count(*) as questions, coalesce(sum(choice_count), 0) as choices, coalesce(sum(vote_count), 0) as votes,
-      (select count(*) from users) as users from questions`)
-
   app.get('/', async (_request, reply) => {
-    return reply.render('pages/admin/index', null, { title: 'Administration', counts: countsStmt.get(), actions: app.admin.log.recentActions(10) })
+    return reply.render('pages/admin/index', null, { title: 'Administration', counts: await app.admin.counts(), actions: await app.admin.log.recentActions(10) })
   })
 
   await app.register(questionsListRoutes)

@@ -22,21 +22,21 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 
 // Deleting one question (from its row or page) and "Delete selected questions", always after a confirmation.
 const questionDeleteRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  function afterDelete (request: FastifyRequest, reply: FastifyReply, back: string | undefined, message: string, status = 200) {
+  async function afterDelete (request: FastifyRequest, reply: FastifyReply, back: string | undefined, message: string, status = 200) {
     const query = returnQuery(request, back)
-    if (request.isHtmx) return reply.code(status).render('partials/admin/questions-table', null, tableData(app, query, message))
+    if (request.isHtmx) return reply.code(status).render('partials/admin/questions-table', null, await tableData(app, query, message))
     reply.flash(message)
     return reply.redirect(listUrl(query), 303)
   }
 
   app.get('/questions/:id/delete/', { schema: { params: IdParamsSchema } }, async (request, reply) => {
-    const doomed = app.admin.questions.deletionSummary([request.params.id])
+    const doomed = await app.admin.questions.deletionSummary([request.params.id])
     if (doomed.length === 0) throw app.httpErrors.notFound('There is no question with that number; it may have been deleted.')
     return reply.render('pages/admin/confirm-delete', 'partials/admin/confirm-delete', { title: 'Are you sure?', doomed, back: '/admin/questions/' })
   })
 
   app.post('/questions/:id/delete/', { schema: { params: IdParamsSchema, body: SingleDeleteSchema } }, async (request, reply) => {
-    const [deleted] = app.admin.questions.deleteQuestions(request.user!, [request.params.id])
+    const [deleted] = await app.admin.questions.deleteQuestions(request.user!, [request.params.id])
     if (deleted === undefined) throw app.httpErrors.notFound('There is no question with that number; it may have been deleted.')
     return afterDelete(request, reply, request.body.back,
       `The question “${deleted.questionText}” was deleted successfully, with ${plural(deleted.choiceCount, 'choice')} and ${plural(deleted.voteCount, 'vote')}.`)
@@ -49,13 +49,13 @@ const questionDeleteRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return afterDelete(request, reply, request.body.back, 'Items must be selected in order to perform actions on them. No items have been changed.', 422)
     }
     if (request.body.confirm !== 'yes') {
-      const doomed = app.admin.questions.deletionSummary(ids)
+      const doomed = await app.admin.questions.deletionSummary(ids)
       if (doomed.length === 0) return afterDelete(request, reply, request.body.back, 'None of the selected questions exist any more. No items have been changed.', 404)
       return reply.render('pages/admin/confirm-delete', 'partials/admin/confirm-delete', {
         title: 'Are you sure?', doomed, bulk: true, back: listUrl(returnQuery(request, request.body.back))
       })
     }
-    const deleted = app.admin.questions.deleteQuestions(request.user!, ids)
+    const deleted = await app.admin.questions.deleteQuestions(request.user!, ids)
     const votes = deleted.reduce((sum, q) => sum + q.voteCount, 0)
     return afterDelete(request, reply, request.body.back, `Successfully deleted ${plural(deleted.length, 'question')} (with ${plural(votes, 'vote')}).`)
   })

@@ -11,8 +11,8 @@ interface EditState { values: { questionText: string, pubDateRaw: string }, vers
 
 // One question: its change page (with choices), and the table row's view/edit states.
 const questionEditRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  function findQuestion (id: number): Question {
-    const question = app.admin.questions.questionById(id)
+  async function findQuestion (id: number): Promise<Question> {
+    const question = await app.admin.questions.questionById(id)
     if (question === undefined) throw app.httpErrors.notFound('There is no question with that number; it may have been deleted.')
     return question
   }
@@ -21,36 +21,36 @@ const questionEditRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return { values: { questionText: question.questionText, pubDateRaw: formatDateTime(question.pubDate) }, version: question.version, errors: {} }
   }
 
-  function renderChangePage (reply: FastifyReply, question: Question, edit: EditState, message?: string) {
+  async function renderChangePage (reply: FastifyReply, question: Question, edit: EditState, message?: string) {
     return reply.render('pages/admin/question', null, {
       title: `Change question: ${question.questionText}`,
       question,
       edit,
       message,
-      choices: app.admin.choices.choicesOfQuestion(question.id)
+      choices: await app.admin.choices.choicesOfQuestion(question.id)
     })
   }
 
   app.get('/questions/:id/', { schema: { params: IdParamsSchema } }, async (request, reply) => {
-    const question = findQuestion(request.params.id)
+    const question = await findQuestion(request.params.id)
     return renderChangePage(reply, question, editState(question))
   })
 
   // The row's two states are fragments; opened directly (no htmx) they show the change page instead.
   app.get('/questions/:id/row', { schema: { params: IdParamsSchema } }, async (request, reply) => {
-    const question = findQuestion(request.params.id)
+    const question = await findQuestion(request.params.id)
     if (!request.isHtmx) return renderChangePage(reply, question, editState(question))
     return reply.render('partials/admin/question-row', null, { row: rowView(question), rowNotice: undefined, focusEdit: true })
   })
 
   app.get('/questions/:id/edit', { schema: { params: IdParamsSchema } }, async (request, reply) => {
-    const question = findQuestion(request.params.id)
+    const question = await findQuestion(request.params.id)
     if (!request.isHtmx) return renderChangePage(reply, question, editState(question))
     return reply.render('partials/admin/question-row-edit', null, { question, edit: editState(question) })
   })
 
   app.post('/questions/:id/', { schema: { params: IdParamsSchema, body: QuestionFormSchema, querystring: ViewQuerySchema } }, async (request, reply) => {
-    const question = findQuestion(request.params.id)
+    const question = await findQuestion(request.params.id)
     const asRow = request.isHtmx && request.query.view === 'row'
     const { fields, errors } = parseQuestionForm(request.body)
     const version = /^\d{1,15}$/.test(request.body.version ?? '') ? Number(request.body.version) : NaN
@@ -62,7 +62,7 @@ const questionEditRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (!Number.isSafeInteger(version)) errors.version = 'This form is missing its version; reload the page and try again.'
     if (Object.keys(errors).length > 0 || fields.pubDate === undefined) return refuse(422)
 
-    const result = app.admin.questions.updateQuestion(request.user!, question.id, version, { questionText: fields.questionText, pubDate: fields.pubDate })
+    const result = await app.admin.questions.updateQuestion(request.user!, question.id, version, { questionText: fields.questionText, pubDate: fields.pubDate })
     if (!result.ok && result.reason === 'not-found') throw app.httpErrors.notFound('There is no question with that number; it may have been deleted.')
     if (!result.ok) {
       // Keep what the admin typed; adopting the current version makes a second "Save" a deliberate overwrite.
@@ -79,8 +79,8 @@ const questionEditRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/questions/:id/history/', { schema: { params: IdParamsSchema } }, async (request, reply) => {
     const id = request.params.id
-    const entries = app.admin.log.questionHistory(id)
-    const question = app.admin.questions.questionById(id)
+    const entries = await app.admin.log.questionHistory(id)
+    const question = await app.admin.questions.questionById(id)
     if (question === undefined && entries.length === 0) throw app.httpErrors.notFound('There is no question with that number.')
     return reply.render('pages/admin/history', null, { title: 'History', question, questionId: id, entries })
   })

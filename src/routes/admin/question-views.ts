@@ -61,9 +61,9 @@ export function rowView (question: Question, now = Date.now()) {
 }
 
 /** Everything the questions table partial needs. */
-export function tableData (app: FastifyInstance, query: QuestionListQuery, message?: string) {
+export async function tableData (app: FastifyInstance, query: QuestionListQuery, message?: string) {
   const now = Date.now()
-  const result = app.admin.questions.listQuestions(query, new Date(now))
+  const result = await app.admin.questions.listQuestions(query, new Date(now))
   const sortUrl = (key: SortKey) => listUrl(query, { sort: key, descending: query.sort === key ? !query.descending : key !== 'text', page: 1 })
   return {
     query: { ...query, page: result.page },

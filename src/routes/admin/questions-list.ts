@@ -8,7 +8,7 @@ const questionsListRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const query = toListQuery(request.query)
     return reply.render('pages/admin/questions', 'partials/admin/questions-table', {
       title: 'Questions',
-      ...tableData(app, query),
+      ...await tableData(app, query),
       add: emptyAddForm()
     })
   })
@@ -21,14 +21,14 @@ const questionsListRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const add = { values: { ...fields, choices: padChoices(fields.choices) }, errors, open: true }
       reply.code(422)
       if (request.isHtmx) return reply.render('partials/admin/question-add', null, { add })
-      return reply.render('pages/admin/questions', null, { title: 'Questions', ...tableData(app, query), add })
+      return reply.render('pages/admin/questions', null, { title: 'Questions', ...await tableData(app, query), add })
     }
-    const question = app.admin.questions.createQuestion(request.user!, { questionText: fields.questionText, pubDate: fields.pubDate, choices: fields.choices })
+    const question = await app.admin.questions.createQuestion(request.user!, { questionText: fields.questionText, pubDate: fields.pubDate, choices: fields.choices })
     const message = `The question “${question.questionText}” was added successfully.`
     if (request.isHtmx) {
       // The form closed and emptied (a message left inside it would greet the next add), and the table
       // (out of band) with the new row in it and the message above it.
-      return reply.render('partials/admin/question-added', null, { add: emptyAddForm(), ...tableData(app, query, message) })
+      return reply.render('partials/admin/question-added', null, { add: emptyAddForm(), ...await tableData(app, query, message) })
     }
     reply.flash(message)
     return reply.redirect('/admin/questions/', 303)

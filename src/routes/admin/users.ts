@@ -17,21 +17,21 @@ const ActiveBodySchema = Type.Object({
 
 // Accounts: read-only profile and role (owned by the identity provider); active can be toggled here.
 const userAdminRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  function findUser (id: number) {
-    const user = app.admin.users.userById(id)
+  async function findUser (id: number) {
+    const user = await app.admin.users.userById(id)
     if (user === undefined) throw app.httpErrors.notFound('There is no user with that number.')
     return user
   }
 
   app.get('/users/', { schema: { querystring: UserListQuerySchema } }, async (request, reply) => {
     const query = { search: cleanSearch(request.query.q), role: request.query.role ?? 'any', page: request.query.page ?? 1 }
-    const result = app.admin.users.listUsers(query)
+    const result = await app.admin.users.listUsers(query)
     return reply.render('pages/admin/users', 'partials/admin/users-table', { title: 'Users', query: { ...query, page: result.page }, ...result })
   })
 
   // The row again (Cancel on the in-row confirmation); opened directly it is the list.
   app.get('/users/:id/row', { schema: { params: IdParamsSchema } }, async (request, reply) => {
-    const row = findUser(request.params.id)
+    const row = await findUser(request.params.id)
     if (!request.isHtmx) return reply.redirect('/admin/users/', 303)
     return reply.render('partials/admin/user-row', null, { row, rowNotice: undefined, focusAction: true })
   })
@@ -44,10 +44,10 @@ const userAdminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // Deactivating ends the user's sessions at once, so it asks first: in the row for htmx, as a page
     // of its own otherwise. Reactivating undoes nothing and needs no question.
     if (!active && request.body.confirm !== 'yes') {
-      const row = findUser(request.params.id)
+      const row = await findUser(request.params.id)
       return reply.render('pages/admin/user-deactivate', 'partials/admin/user-row-confirm', { title: `Deactivate ${row.username}?`, row })
     }
-    const user = app.admin.users.setUserActive(request.user!, request.params.id, active)
+    const user = await app.admin.users.setUserActive(request.user!, request.params.id, active)
     if (user === undefined) throw app.httpErrors.notFound('There is no user with that number.')
     const message = `${user.username} was ${active ? 'reactivated' : 'deactivated'}.`
     if (request.isHtmx) return reply.render('partials/admin/user-row', null, { row: user, rowNotice: message, focusAction: true })

@@ -69,7 +69,7 @@ const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }
       }
       // Whoever was signed in before does not stay signed in behind a failed login or re-check.
-      endSignIn(signIn.sessions, request)
+      await endSignIn(signIn.sessions, request)
       if (relogin !== undefined) {
         // The provider's sign-in is gone: log in again, and come back to the same page.
         return reply.redirect(await startLogin(request.session, signIn.provider, signIn.settings, relogin), 302)

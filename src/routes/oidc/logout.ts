@@ -8,7 +8,7 @@ const logoutRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { body: Type.Object({ _csrf: Type.Optional(Type.String({ maxLength: 200 })) }) }
   }, async (request, reply) => {
     if (request.userSession === null) return reply.redirect('/', 303) // already signed out (or the session expired)
-    const atProvider = logOut(app.signIn, request)
+    const atProvider = await logOut(app.signIn, request)
     // The fresh session only carries the message for the home page.
     reply.flash('You have been logged out.')
     if (atProvider === undefined) return reply.redirect('/', 303)

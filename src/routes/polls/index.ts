@@ -21,33 +21,33 @@ const VoteBodySchema = Type.Object({
 export const resultsEtag = (version: number) => `"results-${version}"`
 
 const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  function findQuestion (id: number): QuestionWithChoices {
-    const question = app.polls.publishedQuestionWithChoices(id)
+  async function findQuestion (id: number): Promise<QuestionWithChoices> {
+    const question = await app.polls.publishedQuestionWithChoices(id)
     if (question === undefined) throw app.httpErrors.notFound('No published question has that number.')
     return question
   }
 
   /** The tally and its ETag, for the results partial (which polls for a newer one). */
-  function versionedTally (id: number): { results: ChoiceTally[], etag: string } {
-    const tally = app.polls.versionedTally(id)
+  async function versionedTally (id: number): Promise<{ results: ChoiceTally[], etag: string }> {
+    const tally = await app.polls.versionedTally(id)
     if (tally === undefined) throw app.httpErrors.notFound('No published question has that number.')
     return { results: tally.results, etag: resultsEtag(tally.version) }
   }
 
   /** The vote component (form, confirmation, and the tally for staff): one source for page and fragment. */
-  function voteComponent (user: User, question: QuestionWithChoices, extra: { error?: string, confirmation?: string, currentChoiceId?: number } = {}) {
+  async function voteComponent (user: User, question: QuestionWithChoices, extra: { error?: string, confirmation?: string, currentChoiceId?: number } = {}) {
     const showResults = roleAtLeast(user.role, 'staff') && extra.confirmation !== undefined
     return {
       question,
       // Known after a vote (the choice just written); otherwise read.
-      currentChoiceId: extra.currentChoiceId ?? app.polls.userVote(user.id, question.id),
-      ...(showResults ? versionedTally(question.id) : {}),
+      currentChoiceId: extra.currentChoiceId ?? await app.polls.userVote(user.id, question.id),
+      ...(showResults ? await versionedTally(question.id) : {}),
       ...extra
     }
   }
 
-  function renderDetail (reply: FastifyReply, user: User, question: QuestionWithChoices, extra: { error?: string, confirmation?: string, currentChoiceId?: number } = {}) {
-    return reply.render('pages/polls/detail', 'partials/vote', { title: question.questionText, ...voteComponent(user, question, extra) })
+  async function renderDetail (reply: FastifyReply, user: User, question: QuestionWithChoices, extra: { error?: string, confirmation?: string, currentChoiceId?: number } = {}) {
+    return reply.render('pages/polls/detail', 'partials/vote', { title: question.questionText, ...await voteComponent(user, question, extra) })
   }
 
   // The list is the same page for every visitor who is not signed in (no user, no token, no flash),
@@ -57,17 +57,17 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const anonymousIndex = new Map<string, { version: string, until: number, html: Buffer }>()
   app.get('/', async (request, reply) => {
     const now = Date.now()
-    const render = () => reply.renderHtml('pages/polls/index', null, {
+    const render = async () => reply.renderHtml('pages/polls/index', null, {
       title: 'Latest polls',
-      polls: pollListItems(app.polls, request.user, app.polls.latestPublishedQuestions(5, now), now),
+      polls: await pollListItems(app.polls, request.user, await app.polls.latestPublishedQuestions(5, now), now),
       showResults: request.user !== null && roleAtLeast(request.user.role, 'staff')
     })
     if (request.user !== null || request.session.get('flash') !== undefined) return reply.sendHtml(await render())
-    const version = app.polls.dataVersion()
+    const version = await app.polls.dataVersion()
     const kept = anonymousIndex.get(request.url)
     if (kept !== undefined && kept.version === version && now < kept.until) return reply.sendHtml(kept.html)
     // Kept until a scheduled question comes out, or midnight turns "today" into "yesterday".
-    const until = Math.min(app.polls.nextPublication(now), nextDayStart(now))
+    const until = Math.min(await app.polls.nextPublication(now), nextDayStart(now))
     const html = Buffer.from(await render())
     if (anonymousIndex.size >= 16) anonymousIndex.clear()
     anonymousIndex.set(request.url, { version, until, html })
@@ -76,13 +76,13 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/archive/', { schema: { querystring: ArchiveQuerySchema } }, async (request, reply) => {
     const now = Date.now()
-    const total = app.polls.publishedCount(now)
+    const total = await app.polls.publishedCount(now)
     const pages = Math.max(1, Math.ceil(total / ARCHIVE_PAGE_SIZE))
     const page = Math.min(request.query.page ?? 1, pages)
-    const rows = app.polls.publishedQuestionsPage(page, ARCHIVE_PAGE_SIZE, now)
+    const rows = await app.polls.publishedQuestionsPage(page, ARCHIVE_PAGE_SIZE, now)
     return reply.render('pages/polls/archive', null, {
       title: page === 1 ? 'All polls' : `All polls, page ${page}`,
-      polls: pollListItems(app.polls, request.user, rows, now),
+      polls: await pollListItems(app.polls, request.user, rows, now),
       showResults: request.user !== null && roleAtLeast(request.user.role, 'staff'),
       total,
       page,
@@ -94,7 +94,7 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { params: QuestionParamsSchema },
     preHandler: app.requireLogin
   }, async (request, reply) => {
-    const question = findQuestion(request.params.id)
+    const question = await findQuestion(request.params.id)
     const user = request.user as User
     // A plain-form vote redirected here (post/redirect/get) and left its confirmation in the flash;
     // shown inside the vote component (with the tally for staff) rather than as a page banner.
@@ -108,7 +108,7 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     preHandler: app.requireLogin
   }, async (request, reply) => {
     const user = request.user as User
-    const question = findQuestion(request.params.id)
+    const question = await findQuestion(request.params.id)
     const raw = request.body.choice?.trim() ?? ''
     const choiceId = /^\d{1,15}$/.test(raw) ? Number(raw) : undefined
     const error = (message: string) => renderDetail(reply.code(422), user, question, { error: message })
@@ -137,14 +137,14 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const shown = request.headers['if-none-match']
     if (request.isHtmx && shown !== undefined) {
       // One indexed row decides; an unchanged tally is a bodiless 304, which htmx does not swap.
-      const version = app.polls.resultsVersion(request.params.id)
+      const version = await app.polls.resultsVersion(request.params.id)
       if (version === undefined) throw app.httpErrors.notFound('No published question has that number.')
       if (shown === resultsEtag(version)) {
         return reply.code(304).header('etag', shown).header('cache-control', 'no-store').header('vary', 'HX-Request').send()
       }
     }
-    const question = findQuestion(request.params.id)
-    const tally = versionedTally(question.id)
+    const question = await findQuestion(request.params.id)
+    const tally = await versionedTally(question.id)
     if (request.isHtmx) reply.header('etag', tally.etag)
     // The presenter view polls with view=present: a projector shows no one's own vote.
     const presenting = request.query.view === 'present'
@@ -152,7 +152,7 @@ const pollsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       title: `Results: ${question.questionText}`,
       question,
       ...tally,
-      currentChoiceId: presenting ? undefined : app.polls.userVote((request.user as User).id, question.id),
+      currentChoiceId: presenting ? undefined : await app.polls.userVote((request.user as User).id, question.id),
       presenting
     })
   })

@@ -1,5 +1,5 @@
 import type { Question, User } from '../../db/schema.ts'
-import type { PollQueries } from '../../db/polls.ts'
+import type { PollStore } from '../../db/store.ts'
 
 const DAY = 24 * 60 * 60 * 1000
 // Dates are UTC throughout the app (the admin console says so); written as people say them.
@@ -22,8 +22,8 @@ export function nextDayStart (now = Date.now()): number {
 export interface PollListItem { id: number, questionText: string, voteCount: number, voted: boolean, pubDateIso: string, pubDateShown: string }
 
 /** What templates/partials/poll-list.eta shows for each question, with the user's voted state. */
-export function pollListItems (polls: PollQueries, user: User | null, questions: Question[], now = Date.now()): PollListItem[] {
-  const voted = user === null ? new Set<number>() : polls.votedQuestionIds(user.id, questions.map((q) => q.id))
+export async function pollListItems (polls: PollStore, user: User | null, questions: Question[], now = Date.now()): Promise<PollListItem[]> {
+  const voted = user === null ? new Set<number>() : await polls.votedQuestionIds(user.id, questions.map((q) => q.id))
   return questions.map((q) => ({
     id: q.id,
     questionText: q.questionText,

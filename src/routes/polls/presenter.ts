@@ -5,7 +5,7 @@ import type { ChoiceTally } from '../../db/polls.ts'
 
 const QuestionParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) })
 
-interface PresenterOptions { versionedTally: (id: number) => { results: ChoiceTally[], etag: string } }
+interface PresenterOptions { versionedTally: (id: number) => Promise<{ results: ChoiceTally[], etag: string }> }
 
 // The presenter view: the live results full screen for a projector, with the poll's address as a short
 // link and a QR code (SVG, drawn here, so the page needs nothing from elsewhere).
@@ -14,7 +14,7 @@ export const presenterRoutes: FastifyPluginAsyncTypebox<PresenterOptions> = asyn
     schema: { params: QuestionParamsSchema },
     preHandler: app.requireRole('staff')
   }, async (request, reply) => {
-    const question = app.polls.publishedQuestion(request.params.id)
+    const question = await app.polls.publishedQuestion(request.params.id)
     if (question === undefined) throw app.httpErrors.notFound('No published question has that number.')
     const pollUrl = new URL(`/polls/${question.id}/`, app.config.appUrl)
     const qrSvg = await QRCode.toString(pollUrl.href, { type: 'svg', margin: 1, errorCorrectionLevel: 'M', color: { dark: '#000000', light: '#ffffff' } })
@@ -22,7 +22,7 @@ export const presenterRoutes: FastifyPluginAsyncTypebox<PresenterOptions> = asyn
       title: `Presenting: ${question.questionText}`,
       bare: true,
       question,
-      ...opts.versionedTally(question.id),
+      ...await opts.versionedTally(question.id),
       presenting: true,
       pollUrl: pollUrl.href,
       shortUrl: `${pollUrl.host}${pollUrl.pathname}`,

@@ -4,7 +4,7 @@ import { adminSession, count } from './helpers.ts'
 
 t.test('only admins reach /admin/ and everything under it', async (t) => {
   const { app, serverErrors } = await adminSession(t)
-  const q = addQuestion(app, 'Admin only?', -1, ['A'])
+  const q = await addQuestion(app, 'Admin only?', -1, ['A'])
   const choiceId = q.choices[0]?.id
   const gets = ['/admin/', '/admin/questions/', `/admin/questions/${q.id}/`, `/admin/questions/${q.id}/edit`, `/admin/questions/${q.id}/row`,
     `/admin/questions/${q.id}/delete/`, `/admin/questions/${q.id}/history/`, `/admin/choices/${choiceId}/edit`, `/admin/choices/${choiceId}/delete/`, '/admin/users/']
@@ -18,7 +18,7 @@ t.test('only admins reach /admin/ and everything under it', async (t) => {
     [`/admin/choices/${choiceId}/delete/`, {}],
     ['/admin/users/1/active', { active: '0', confirm: 'yes' }]
   ]
-  const before = { questions: count(app, 'questions'), choices: count(app, 'choices'), log: count(app, 'admin_log') }
+  const before = { questions: await count(app, 'questions'), choices: await count(app, 'choices'), log: await count(app, 'admin_log') }
 
   for (const who of ['carol', 'bob']) {
     const browser = new TestBrowser(app)
@@ -48,14 +48,14 @@ t.test('only admins reach /admin/ and everything under it', async (t) => {
     t.equal(res.status, 401, `POST ${path} anonymous → 401`)
     t.match(String(res.headers['hx-redirect']), /^\/oidc\/authenticate\//)
   }
-  t.same({ questions: count(app, 'questions'), choices: count(app, 'choices'), log: count(app, 'admin_log') }, before, 'nothing changed')
+  t.same({ questions: await count(app, 'questions'), choices: await count(app, 'choices'), log: await count(app, 'admin_log') }, before, 'nothing changed')
   t.same(serverErrors, [])
 })
 
 t.test('admin state changes need the CSRF token', async (t) => {
   const { app, alice, serverErrors } = await adminSession(t)
-  const q = addQuestion(app, 'Guarded?', -1, ['A'])
-  const before = { questions: count(app, 'questions'), choices: count(app, 'choices'), log: count(app, 'admin_log') }
+  const q = await addQuestion(app, 'Guarded?', -1, ['A'])
+  const before = { questions: await count(app, 'questions'), choices: await count(app, 'choices'), log: await count(app, 'admin_log') }
   const attempts: Array<[string, Record<string, string>]> = [
     ['/admin/questions/', { question_text: 'X', pub_date: '2026-01-01T00:00' }],
     [`/admin/questions/${q.id}/`, { question_text: 'X', pub_date: '2026-01-01T00:00', version: '1' }],
@@ -69,6 +69,6 @@ t.test('admin state changes need the CSRF token', async (t) => {
     t.equal((await alice.post(path, form)).status, 403, `POST ${path} without a token → 403`)
     t.equal((await alice.post(path, { ...form, _csrf: 'forged' }, { 'hx-request': 'true' })).status, 403, `POST ${path} with a forged token → 403`)
   }
-  t.same({ questions: count(app, 'questions'), choices: count(app, 'choices'), log: count(app, 'admin_log') }, before, 'nothing changed')
+  t.same({ questions: await count(app, 'questions'), choices: await count(app, 'choices'), log: await count(app, 'admin_log') }, before, 'nothing changed')
   t.same(serverErrors, [])
 })

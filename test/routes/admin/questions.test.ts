@@ -1,9 +1,10 @@
 import t from 'tap'
 import { addQuestion, TestBrowser } from '../../helpers/app.ts'
+import { eachDatabase, sqlRows, sqlRow, sqlValue } from '../../helpers/databases.ts'
 import { adminSession, count, rowTitles } from './helpers.ts'
 
-t.test('adding a question with choices', async (t) => {
-  const { app, alice, hx, serverErrors } = await adminSession(t)
+eachDatabase('adding a question with choices', async (t, db) => {
+  const { app, alice, hx, serverErrors } = await adminSession(t, db)
   const page = await alice.get('/admin/questions/')
   t.match(page.body, /<label for="add-question-text">Question text<\/label>/)
   t.match(page.body, /<label for="add-pub-date">Date published<\/label>/)
@@ -26,18 +27,19 @@ t.test('adding a question with choices', async (t) => {
     t.equal(plain.status, 422, 'the same without htmx')
     t.match(plain.body, message)
   }
-  t.equal(count(app, 'questions'), 0, 'nothing saved')
-  t.equal(count(app, 'admin_log'), 0, 'nothing logged')
+  t.equal(await count(app, 'questions'), 0, 'nothing saved')
+  t.equal(await count(app, 'admin_log'), 0, 'nothing logged')
 
   const added = await alice.post('/admin/questions/', { question_text: '  What <b>now</b>?  ', pub_date: '2026-03-04T05:06', choice: ['Red', '', 'Blue', '  '] }, hx)
   t.equal(added.status, 200)
   t.match(added.body, 'The question “What &lt;b&gt;now&lt;/b&gt;?” was added successfully.')
   t.match(added.body, /<div id="questions-table" class="admin-table"[^>]* hx-swap-oob="true">/, 'the table comes along out of band')
   t.same(rowTitles(added.body), ['What &lt;b&gt;now&lt;/b&gt;?'], 'with the new row')
-  const q = app.db.$client.prepare('select * from questions').get() as { id: number, question_text: string, pub_date: number, choice_count: number }
+  const q = await sqlRow<{ id: number, question_text: string, pub_date: number, choice_count: number }>(app, 'select * from questions')
+  if (q === undefined) throw new Error('no question')
   t.equal(q.question_text, 'What <b>now</b>?', 'trimmed, stored as typed')
   t.equal(new Date(q.pub_date).toISOString(), '2026-03-04T05:06:00.000Z', 'date read as UTC')
-  t.same(app.admin.choices.choicesOfQuestion(q.id).map((c) => c.choiceText), ['Red', 'Blue'], 'empty choice rows ignored')
+  t.same((await app.admin.choices.choicesOfQuestion(q.id)).map((c) => c.choiceText), ['Red', 'Blue'], 'empty choice rows ignored')
   t.equal(q.choice_count, 2)
 
   const plain = await alice.post('/admin/questions/', { question_text: 'Plain?', pub_date: '2026-03-04T05:06', _csrf: hx['x-csrf-token'] ?? '' })
@@ -47,9 +49,9 @@ t.test('adding a question with choices', async (t) => {
   t.same(serverErrors, [])
 })
 
-t.test('inline edit of a row: save, validation, cancel, stale edit', async (t) => {
-  const { app, alice, hx, serverErrors } = await adminSession(t)
-  const q = addQuestion(app, 'Original?', -1, ['A'])
+eachDatabase('inline edit of a row: save, validation, cancel, stale edit', async (t, db) => {
+  const { app, alice, hx, serverErrors } = await adminSession(t, db)
+  const q = await addQuestion(app, 'Original?', -1, ['A'])
   const edit = await alice.get(`/admin/questions/${q.id}/edit`, hx)
   t.match(edit.body, new RegExp(`<tr id="question-row-${q.id}" class="editing">`))
   t.match(edit.body, 'name="version" value="1"')
@@ -76,13 +78,13 @@ t.test('inline edit of a row: save, validation, cancel, stale edit', async (t) =
   t.match(stale.body, /It now reads “Changed\?”/)
   t.match(stale.body, 'value="Overwrite?"', 'what the admin typed is kept')
   t.match(stale.body, 'name="version" value="2"', 'a second save is a deliberate overwrite')
-  t.equal(app.admin.questions.questionById(q.id)?.questionText, 'Changed?', 'not overwritten')
+  t.equal((await app.admin.questions.questionById(q.id))?.questionText, 'Changed?', 'not overwritten')
   const plainStale = await alice.post(`/admin/questions/${q.id}/`, { question_text: 'Overwrite?', pub_date: '2026-01-01T00:00', version: '1', _csrf: hx['x-csrf-token'] ?? '' })
   t.equal(plainStale.status, 409, 'the change page refuses too')
 
   const again = await alice.post(`/admin/questions/${q.id}/?view=row`, { question_text: 'Overwrite?', pub_date: '2026-01-01T00:00', version: '2' }, hx)
   t.equal(again.status, 200)
-  t.equal(app.admin.questions.questionById(q.id)?.version, 3)
+  t.equal((await app.admin.questions.questionById(q.id))?.version, 3)
 
   const missingVersion = await alice.post(`/admin/questions/${q.id}/?view=row`, { question_text: 'X', pub_date: '2026-01-01T00:00' }, hx)
   t.equal(missingVersion.status, 422)
@@ -90,19 +92,19 @@ t.test('inline edit of a row: save, validation, cancel, stale edit', async (t) =
   t.same(serverErrors, [])
 })
 
-t.test('concurrent saves from the same version: exactly one wins', async (t) => {
-  const { app, alice, hx } = await adminSession(t)
-  const q = addQuestion(app, 'Race?', -1)
+eachDatabase('concurrent saves from the same version: exactly one wins', async (t, db) => {
+  const { app, alice, hx } = await adminSession(t, db)
+  const q = await addQuestion(app, 'Race?', -1)
   const results = await Promise.all(Array.from({ length: 10 }, (_, i) =>
     alice.post(`/admin/questions/${q.id}/?view=row`, { question_text: `Writer ${i}`, pub_date: '2026-01-01T00:00', version: '1' }, hx)))
   t.equal(results.filter((r) => r.status === 200).length, 1, 'one save applied')
   t.equal(results.filter((r) => r.status === 409).length, 9, 'the others refused')
-  t.equal(app.admin.questions.questionById(q.id)?.version, 2)
+  t.equal((await app.admin.questions.questionById(q.id))?.version, 2)
 })
 
-t.test('choices edited in place; deleting one with votes says so and cascades', async (t) => {
-  const { app, alice, hx, serverErrors } = await adminSession(t)
-  const q = addQuestion(app, 'Colour?', -1, ['Red', 'Blue'])
+eachDatabase('choices edited in place; deleting one with votes says so and cascades', async (t, db) => {
+  const { app, alice, hx, serverErrors } = await adminSession(t, db)
+  const q = await addQuestion(app, 'Colour?', -1, ['Red', 'Blue'])
   const [red, blue] = q.choices
   const carol = new TestBrowser(app)
   await carol.login('carol')
@@ -131,17 +133,17 @@ t.test('choices edited in place; deleting one with votes says so and cascades', 
 
   const deleted = await alice.post(`/admin/choices/${red?.id}/delete/`, {}, hx)
   t.match(deleted.body, 'The choice “Red” was deleted, with 1 vote.')
-  t.equal(count(app, 'votes'), 0, 'its vote went with it')
-  t.equal(app.admin.questions.questionById(q.id)?.voteCount, 0, 'and the question total follows')
-  t.equal(app.admin.questions.questionById(q.id)?.choiceCount, 2)
+  t.equal(await count(app, 'votes'), 0, 'its vote went with it')
+  t.equal((await app.admin.questions.questionById(q.id))?.voteCount, 0, 'and the question total follows')
+  t.equal((await app.admin.questions.questionById(q.id))?.choiceCount, 2)
   t.equal((await alice.post(`/admin/choices/${red?.id}/delete/`, {}, hx)).status, 404, 'deleting twice → 404')
   t.same(serverErrors, [])
 })
 
-t.test('deleting a question asks first, says what goes, and cascades', async (t) => {
-  const { app, alice, hx, serverErrors } = await adminSession(t)
-  const q = addQuestion(app, 'Doomed?', -1, ['A', 'B'])
-  const keep = addQuestion(app, 'Kept?', -1, ['C'])
+eachDatabase('deleting a question asks first, says what goes, and cascades', async (t, db) => {
+  const { app, alice, hx, serverErrors } = await adminSession(t, db)
+  const q = await addQuestion(app, 'Doomed?', -1, ['A', 'B'])
+  const keep = await addQuestion(app, 'Kept?', -1, ['C'])
   const bob = new TestBrowser(app)
   await bob.login('bob')
   await bob.post(`/polls/${q.id}/vote/`, { choice: String(q.choices[0]?.id) }, { 'hx-request': 'true', 'x-csrf-token': await bob.csrfToken(`/polls/${q.id}/`) })
@@ -156,17 +158,17 @@ t.test('deleting a question asks first, says what goes, and cascades', async (t)
   t.equal(res.status, 200)
   t.match(res.body, 'The question “Doomed?” was deleted successfully, with 2 choices and 1 vote.')
   t.same(rowTitles(res.body), ['Kept?'], 'the table comes back for the view the admin was on')
-  t.equal(count(app, 'choices'), 1)
-  t.equal(count(app, 'votes'), 0)
-  t.ok(app.admin.questions.questionById(keep.id))
+  t.equal(await count(app, 'choices'), 1)
+  t.equal(await count(app, 'votes'), 0)
+  t.ok(await app.admin.questions.questionById(keep.id))
   t.same(serverErrors, [])
 })
 
-t.test('bulk delete: confirm listing the questions, then delete', async (t) => {
-  const { app, alice, hx, serverErrors } = await adminSession(t)
-  const a = addQuestion(app, 'Bulk A?', -3, ['1', '2'])
-  const b = addQuestion(app, 'Bulk B?', -2, ['3'])
-  const c = addQuestion(app, 'Bulk C?', -1, ['4'])
+eachDatabase('bulk delete: confirm listing the questions, then delete', async (t, db) => {
+  const { app, alice, hx, serverErrors } = await adminSession(t, db)
+  const a = await addQuestion(app, 'Bulk A?', -3, ['1', '2'])
+  const b = await addQuestion(app, 'Bulk B?', -2, ['3'])
+  const c = await addQuestion(app, 'Bulk C?', -1, ['4'])
 
   const none = await alice.post('/admin/questions/delete/', {}, hx)
   t.equal(none.status, 422)
@@ -180,13 +182,13 @@ t.test('bulk delete: confirm listing the questions, then delete', async (t) => {
   t.match(confirm.body, 'Bulk C?')
   t.notMatch(confirm.body, 'Bulk B?')
   t.match(confirm.body, /also deletes\s+3 choices and 0 votes/)
-  t.equal(count(app, 'questions'), 3, 'nothing deleted before the confirmation')
+  t.equal(await count(app, 'questions'), 3, 'nothing deleted before the confirmation')
 
   const done = await alice.post('/admin/questions/delete/', { ids: [String(a.id), String(c.id)], confirm: 'yes', back: '/admin/questions/?o=text' }, hx)
   t.match(done.body, 'Successfully deleted 2 questions (with 0 votes).')
   t.same(rowTitles(done.body), ['Bulk B?'])
-  t.equal(count(app, 'choices'), 1, 'their choices cascaded')
-  t.ok(app.admin.questions.questionById(b.id))
+  t.equal(await count(app, 'choices'), 1, 'their choices cascaded')
+  t.ok(await app.admin.questions.questionById(b.id))
 
   const plain = await alice.post('/admin/questions/delete/', { ids: String(b.id), confirm: 'yes', back: '//evil.example/', _csrf: hx['x-csrf-token'] ?? '' })
   t.equal(plain.status, 303)

@@ -3,16 +3,17 @@ import { createQuestion } from '../../../src/db/seed.ts'
 import { seedBulk } from '../../../src/db/bulk-seed.ts'
 import { dateFilterRange } from '../../../src/db/admin-questions.ts'
 import { APP_URL, TestBrowser, addQuestion } from '../../helpers/app.ts'
+import { eachDatabase, sqlRows, sqlRow, sqlValue } from '../../helpers/databases.ts'
 import { adminSession, count, rowTitles } from './helpers.ts'
 
 const DAY = 24 * 60 * 60 * 1000
 
-t.test('search, date filter, sort and pages', async (t) => {
-  const { app, alice, hx, serverErrors } = await adminSession(t)
+eachDatabase('search, date filter, sort and pages', async (t, db) => {
+  const { app, alice, hx, serverErrors } = await adminSession(t, db)
   const now = Date.now()
   // 120 questions: "Cats 000"…; every third mentions dogs; dates spread over 400 days back.
   for (let i = 0; i < 120; i++) {
-    createQuestion(app.db, {
+    await app.store.createQuestion({
       questionText: `${i % 3 === 0 ? 'Dogs' : 'Cats'} ${String(i).padStart(3, '0')}`,
       pubDate: new Date(now - i * 3.4 * DAY),
       choices: Array.from({ length: (i % 4) + 1 }, (_, k) => `c${k}`)
@@ -54,11 +55,11 @@ t.test('search, date filter, sort and pages', async (t) => {
   const week = await alice.get('/admin/questions/?date=7d', hx)
   t.same(rowTitles(week.body), ['Dogs 000', 'Cats 001', 'Cats 002'])
   const range = dateFilterRange('year', new Date(now))
-  const inYear = app.db.$client.prepare('select count(*) as n from questions where pub_date >= ? and pub_date < ?').get(range?.from.getTime(), range?.until.getTime()) as { n: number }
+  const inYear = { n: await sqlValue(app, 'select count(*) as n from questions where pub_date >= ? and pub_date < ?', [range?.from, range?.until]) }
   t.match((await alice.get('/admin/questions/?date=year', hx)).body, `${inYear.n} question${inYear.n === 1 ? '' : 's'}`)
   t.match((await alice.get('/admin/questions/?date=year&q=dogs&o=votes&page=1', hx)).body, /questions?</, 'filters combine')
 
-  addQuestion(app, 'Future question', 30)
+  await addQuestion(app, 'Future question', 30)
   t.same(rowTitles((await alice.get('/admin/questions/?date=today', hx)).body), ['Dogs 000'], 'the date filter ends today, like Django\'s')
 
   for (const bad of ['?o=password', '?date=century', '?page=0', '?page=abc', `?q=${'x'.repeat(201)}`]) {
@@ -68,8 +69,8 @@ t.test('search, date filter, sort and pages', async (t) => {
   t.same(serverErrors, [])
 })
 
-t.test('users: list, search, role filter; deactivation ends open sessions', async (t) => {
-  const { app, alice, hx, serverErrors } = await adminSession(t)
+eachDatabase('users: list, search, role filter; deactivation ends open sessions', async (t, db) => {
+  const { app, alice, hx, serverErrors } = await adminSession(t, db)
   const carol = new TestBrowser(app)
   await carol.login('carol')
   const bob = new TestBrowser(app)
@@ -82,17 +83,17 @@ t.test('users: list, search, role filter; deactivation ends open sessions', asyn
   t.match((await alice.get('/admin/users/?q=CLARK', hx)).body, '1 user<')
   t.match((await alice.get('/admin/users/?role=staff', hx)).body, /1 user<[\s\S]*bob/)
 
-  const carolId = app.users.userBySub('dev-carol')?.id ?? 0
+  const carolId = (await app.users.userBySub('dev-carol'))?.id ?? 0
   const asked = await alice.post(`/admin/users/${carolId}/active`, { active: '0' }, hx)
   t.equal(asked.status, 200)
   t.match(asked.body, /Deactivate carol\?/, 'deactivating asks first, in the row')
   t.match(asked.body, /<tr id="user-row-\d+"/)
   t.match(asked.body, 'name="confirm" value="yes"')
-  t.ok(app.users.userBySub('dev-carol')?.isActive, 'and changes nothing until confirmed')
+  t.ok((await app.users.userBySub('dev-carol'))?.isActive, 'and changes nothing until confirmed')
   const plainAsk = await alice.post(`/admin/users/${carolId}/active`, { active: '0', _csrf: hx['x-csrf-token'] ?? '' })
   t.equal(plainAsk.status, 200)
   t.match(plainAsk.body, /<h1[^>]*>Deactivate carol\?<\/h1>/, 'without JavaScript: a confirmation page')
-  t.ok(app.users.userBySub('dev-carol')?.isActive)
+  t.ok((await app.users.userBySub('dev-carol'))?.isActive)
   const deactivated = await alice.post(`/admin/users/${carolId}/active`, { active: '0', confirm: 'yes' }, hx)
   t.equal(deactivated.status, 200)
   t.match(deactivated.body, 'carol was deactivated.')
@@ -106,10 +107,10 @@ t.test('users: list, search, role filter; deactivation ends open sessions', asyn
   t.equal(again.status, 403, 'and she cannot log in')
   t.match(again.body, /deactivated/)
 
-  const self = await alice.post(`/admin/users/${app.users.userBySub('dev-alice')?.id}/active`, { active: '0', confirm: 'yes' }, hx)
+  const self = await alice.post(`/admin/users/${(await app.users.userBySub('dev-alice'))?.id}/active`, { active: '0', confirm: 'yes' }, hx)
   t.equal(self.status, 422, 'an admin cannot deactivate themself')
   t.match(self.body, /cannot deactivate your own account/)
-  t.notMatch(list.body, new RegExp(`action="/admin/users/${app.users.userBySub('dev-alice')?.id}/active"`), 'no button for yourself')
+  t.notMatch(list.body, new RegExp(`action="/admin/users/${(await app.users.userBySub('dev-alice'))?.id}/active"`), 'no button for yourself')
 
   await alice.post(`/admin/users/${carolId}/active`, { active: '1' }, hx)
   const back = await carol.login('carol', '/user')
@@ -120,17 +121,17 @@ t.test('users: list, search, role filter; deactivation ends open sessions', asyn
   t.same(serverErrors, [])
 })
 
-t.test('history: every change is recorded and shown', async (t) => {
-  const { app, alice, hx, serverErrors } = await adminSession(t)
+eachDatabase('history: every change is recorded and shown', async (t, db) => {
+  const { app, alice, hx, serverErrors } = await adminSession(t, db)
   await alice.post('/admin/questions/', { question_text: 'Logged?', pub_date: '2026-01-01T00:00', choice: ['Yes'] }, hx)
-  const id = (app.db.$client.prepare('select id from questions').get() as { id: number }).id
+  const id = await sqlValue(app, 'select id from questions')
   await alice.post(`/admin/questions/${id}/?view=row`, { question_text: 'Logged again?', pub_date: '2026-01-01T00:00', version: '1' }, hx)
   await alice.post(`/admin/questions/${id}/choices/`, { choice_text: 'No' }, hx)
   const carolBrowser = new TestBrowser(app)
   await carolBrowser.login('carol')
-  await alice.post(`/admin/users/${app.users.userBySub('dev-carol')?.id}/active`, { active: '0', confirm: 'yes' }, hx)
+  await alice.post(`/admin/users/${(await app.users.userBySub('dev-carol'))?.id}/active`, { active: '0', confirm: 'yes' }, hx)
 
-  const rows = app.db.$client.prepare('select username, object_type, action, change_message from admin_log order by id').all()
+  const rows = await sqlRows(app, 'select username, object_type, action, change_message from admin_log order by id')
   t.same(rows, [
     { username: 'alice', object_type: 'question', action: 'add', change_message: 'Added, with choices “Yes”.' },
     { username: 'alice', object_type: 'question', action: 'change', change_message: 'Changed question text.' },
@@ -150,14 +151,14 @@ t.test('history: every change is recorded and shown', async (t) => {
   const afterDelete = await alice.get(`/admin/questions/${id}/history/`)
   t.equal(afterDelete.status, 200, 'a deleted question\'s history is still readable')
   t.match(afterDelete.body, /Deleted, with 2 choices and 0 votes/)
-  t.equal(count(app, 'admin_log'), 5)
+  t.equal(await count(app, 'admin_log'), 5)
   t.same(serverErrors, [])
 })
 
-t.test('a broad search (many matches) pages the same rows as sorting every match would', async (t) => {
-  const { app } = await adminSession(t)
-  seedBulk(app.db, { questions: 15000, votes: 15000, users: 20 })
-  const all = app.db.$client.prepare('select id, question_text as text, pub_date as pubDate, vote_count as votes from questions').all() as Array<{ id: number, text: string, pubDate: number, votes: number }>
+eachDatabase('a broad search (many matches) pages the same rows as sorting every match would', async (t, db) => {
+  const { app } = await adminSession(t, db)
+  await app.store.seedBulk({ questions: 15000, votes: 15000, users: 20 })
+  const all = await sqlRows<{ id: number, text: string, pubDate: number, votes: number }>(app, 'select id, question_text as text, pub_date as "pubDate", vote_count as votes from questions')
   for (const [search, sort, descending, page] of [['favourite', 'pub_date', true, 3], ['Favourite', 'votes', false, 2], ['should we', 'text', true, 1]] as const) {
     const expected = all.filter((q) => q.text.toLowerCase().includes(search.toLowerCase()))
       .sort((a, b) => {
@@ -165,7 +166,7 @@ t.test('a broad search (many matches) pages the same rows as sorting every match
         const cmp = key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id
         return descending ? -cmp : cmp
       })
-    const result = app.admin.questions.listQuestions({ search, date: 'any', sort, descending, page })
+    const result = await app.admin.questions.listQuestions({ search, date: 'any', sort, descending, page })
     t.ok(result.total > 2500, `"${search}" is a broad search (${result.total} matches)`)
     t.equal(result.total, expected.length, 'the count is exact')
     t.same(result.rows.map((q) => q.id), expected.slice((page - 1) * 50, page * 50).map((q) => q.id), `page ${page} by ${sort} matches`)
