@@ -64,7 +64,7 @@ export async function crossNodeSuite (t: Test, databaseUrl: string, migrationsFo
     await gina.logIn('gina')
     t.equal(await gina.whoAmI(b.url), 'gina')
     const ginaId = await data.userId('dev-gina')
-    const res = await alice.request(`/admin/users/${ginaId}/active`, { headers: { ...HTMX, 'x-csrf-token': adminToken }, form: { active: '0' }, via: a.url })
+    const res = await alice.request(`/admin/users/${ginaId}/active`, { headers: { ...HTMX, 'x-csrf-token': adminToken }, form: { active: '0', confirm: 'yes' }, via: a.url })
     t.equal(res.status, 200, 'deactivated on node A')
     t.equal(await gina.whoAmI(b.url), undefined, 'her session ends on node B at its next request')
   })
@@ -107,7 +107,7 @@ export async function crossNodeSuite (t: Test, databaseUrl: string, migrationsFo
       shown = await res.text()
       return res.status === 200
     }), 'node B\'s live results change within 2 s')
-    t.match(shown, /Yes -- 1 vote\b/, 'with the vote counted')
+    t.match(shown, /<span class="choice-name">Yes<\/span> — <span class="count">1 vote<\/span>/, 'with the vote counted')
   })
 
   t.test('a due renewal is claimed once across nodes; removed roles end the session on the other node', async (t) => {
