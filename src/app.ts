@@ -74,7 +74,6 @@ export async function buildApp (config: AppConfig, options: BuildOptions): Promi
     // looks at open connections every connectionsCheckingInterval. Headers get the shorter bound.
     requestTimeout: config.requestTimeoutMs,
     http: {
-      requestTimeout: config.requestTimeoutMs,
       headersTimeout: Math.min(10_000, config.requestTimeoutMs),
       connectionsCheckingInterval: 1000
     },
