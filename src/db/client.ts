@@ -18,6 +18,26 @@ export interface OpenOptions {
 }
 
 /**
+ * Switching a fresh file to WAL is a rollback-mode write. When several processes open the file together,
+ * SQLite answers one of them SQLITE_BUSY at once, without its busy handler, because waiting could
+ * deadlock (it holds a shared lock another needs gone). Nothing is held after that error, so the pragma
+ * is simply sent again after a short pause, until the deadline.
+ */
+function switchToWal (sqlite: Database.Database, deadlineMs: number): void {
+  const until = Date.now() + deadlineMs
+  const pause = new Int32Array(new SharedArrayBuffer(4))
+  for (;;) {
+    try {
+      sqlite.pragma('journal_mode = WAL')
+      return
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= until) throw err
+      Atomics.wait(pause, 0, 0, 5 + Math.random() * 20)
+    }
+  }
+}
+
+/**
  * Opens (creating if needed) the SQLite file and applies pending migrations under a write lock.
  * WAL lets readers run beside the single writer; synchronous=FULL keeps an acknowledged vote on disk
  * even across power loss; the busy timeout makes writers from other processes wait instead of failing.
@@ -26,9 +46,9 @@ export function openDatabase (url: string, options: OpenOptions = {}): Db {
   if (url !== ':memory:') mkdirSync(dirname(resolve(url)), { recursive: true })
   const sqlite = new Database(url)
   try {
-    // First, so that switching a fresh file to WAL waits for another process doing the same.
-    sqlite.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`)
-    sqlite.pragma('journal_mode = WAL')
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000
+    sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`)
+    switchToWal(sqlite, Math.max(busyTimeoutMs, 60_000))
     sqlite.pragma('synchronous = FULL')
     sqlite.pragma('foreign_keys = ON')
     applyMigrations(sqlite, options.migrationsFolder ?? SQLITE_MIGRATIONS, 60_000)

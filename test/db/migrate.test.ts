@@ -69,7 +69,7 @@ t.test('several processes starting together on a fresh file: all succeed, each m
         process.exit(1)
       }
     })`
-  const starters = Array.from({ length: 4 }, () => {
+  const starters = Array.from({ length: 6 }, () => {
     const child = spawn(process.execPath, ['--import', tsxLoader, '--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'pipe'] })
     let output = ''
     const loaded = new Promise<void>((resolve) => child.stdout.on('data', (chunk: Buffer) => {
