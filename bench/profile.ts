@@ -14,14 +14,12 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { openDatabase } from '../src/db/client.ts'
-import { seedBulk } from '../src/db/bulk-seed.ts'
-import { createQuestion } from '../src/db/seed.ts'
+import { postgresDatabase, seed, sqliteDatabase, type BenchDatabase } from './databases.ts'
 import { voteRequests } from './setup.ts'
 import { startDevProvider } from '../src/oidc/dev-provider.ts'
 import type { DevUser } from '../src/oidc/dev-users.ts'
 import { signIn, type SignedIn } from './login.ts'
-import { freePort, peakRssMb, root, startProcess } from './processes.ts'
+import { cpuSeconds, freePort, peakRssMb, root, startProcess } from './processes.ts'
 
 const { values: flags } = parseArgs({
   options: {
@@ -34,6 +32,8 @@ const { values: flags } = parseArgs({
     env: { type: 'string', multiple: true },
     app: { type: 'string', multiple: true },
     rounds: { type: 'string', default: '1' },
+    // postgres: a throwaway server, as in the bench; the CPU of its processes is reported beside the app's.
+    db: { type: 'string', default: 'sqlite' },
     // The full bench's data is 100,000 questions and 1,000,000 votes (seeding takes a while).
     questions: { type: 'string', default: '10000' },
     votes: { type: 'string', default: '100000' }
@@ -45,7 +45,6 @@ const CONNECTIONS = 32
 const VOTERS = 16
 const PROJECT = 'bench-project'
 const dir = mkdtempSync(join(tmpdir(), 'polls-profile-'))
-const databaseUrl = join(dir, 'polls.db')
 const log = (line: string) => process.stdout.write(`${line}\n`)
 
 // ---- the .cpuprofile ----
@@ -128,11 +127,10 @@ function summarise (profile: CpuProfile, from: number, to: number, requests: num
 
 // ---- load ----
 async function main () {
-  const db = openDatabase(databaseUrl)
-  seedBulk(db, { questions: Number(flags.questions), votes: Number(flags.votes), users: 1000 })
-  const question = createQuestion(db, { questionText: 'Benchmark question?', pubDate: new Date(Date.now() - 60_000), choices: ['A', 'B', 'C', 'D'] })
-  const choiceIds = db.$client.prepare('select id from choices where question_id = ? order by id').pluck().all(question.id) as number[]
-  db.$client.close()
+  if (flags.db !== 'sqlite' && flags.db !== 'postgres') throw new Error(`--db must be sqlite or postgres (got ${flags.db})`)
+  const database: BenchDatabase = flags.db === 'postgres' ? await postgresDatabase() : sqliteDatabase(dir)
+  const databaseUrl = database.databaseUrl
+  const { question, choiceIds } = await seed(databaseUrl, { questions: Number(flags.questions), votes: Number(flags.votes) })
 
   const appPort = await freePort()
   const appUrl = `http://127.0.0.1:${appPort}`
@@ -195,16 +193,18 @@ async function main () {
       await run(1) // warm-up: JIT, caches
       const pid = app.child.pid as number
       const cpu0 = cpuMs(pid)
+      const db0 = database.serverPid === undefined ? 0 : cpuSeconds(database.serverPid)
       const from = Number(process.hrtime.bigint() / 1000n)
       const result = await run(SECONDS)
       const to = Number(process.hrtime.bigint() / 1000n)
       const cpu1 = cpuMs(pid)
+      const dbUs = database.serverPid === undefined ? undefined : (cpuSeconds(database.serverPid) - db0) * 1e6 / result.requests.total
       const user = cpu1.user - cpu0.user
       const cpu = user + cpu1.system - cpu0.system
       const requests = result.requests.total
       const rss = peakRssMb(pid)
       log(`${name} ${apps.length > 1 ? script : ''}: ${requests} requests, ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, ` +
-        `CPU ${(cpu * 1000 / requests).toFixed(0)} µs/request (user ${(user * 1000 / requests).toFixed(0)} + sys ${((cpu - user) * 1000 / requests).toFixed(0)}), peak RSS ${rss.largest} MB`)
+        `CPU ${(cpu * 1000 / requests).toFixed(0)} µs/request (user ${(user * 1000 / requests).toFixed(0)} + sys ${((cpu - user) * 1000 / requests).toFixed(0)})${dbUs === undefined ? '' : ` + postgres ${dbUs.toFixed(0)} µs`}, peak RSS ${rss.largest} MB`)
       await app.stop()
       if (flags['no-prof'] !== true) {
         const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))
@@ -216,6 +216,7 @@ async function main () {
     }
   }
   await provider.close()
+  await database.close()
   rmSync(dir, { recursive: true, force: true })
 }
 
