@@ -58,6 +58,23 @@ for (const kind of DATABASES) {
     t.same(await one.polls.castVote(voter.id, q.id, foreign.id), { ok: false, reason: 'choice-not-found' }, 'another question\'s choice is refused')
     t.same(await one.polls.castVote(voter.id, later.id, (await one.polls.tallyVotes(later.id))[0]!.id), { ok: false, reason: 'question-not-found' }, 'an unpublished question is refused')
     t.same(await one.polls.castVote(voter.id, 999_999, cats.id), { ok: false, reason: 'question-not-found' })
+    // Sent together (one batch where the store groups votes), each vote is still judged on its own,
+    // and of one user's votes sent in order the last is the one that stands.
+    const [second, third] = voters.slice(1, 3) as [typeof voter, typeof voter]
+    const together = await Promise.all([
+      one.polls.castVote(second.id, q.id, cats.id),
+      one.polls.castVote(second.id, q.id, foreign.id),
+      one.polls.castVote(third.id, later.id, cats.id),
+      one.polls.castVote(third.id, 2 ** 40, cats.id),
+      one.polls.castVote(second.id, q.id, dogs.id),
+      one.polls.castVote(third.id, q.id, cats.id)
+    ])
+    t.same(together, [
+      { ok: true, choiceText: 'Cats' }, { ok: false, reason: 'choice-not-found' }, { ok: false, reason: 'question-not-found' },
+      { ok: false, reason: 'question-not-found' }, { ok: true, choiceText: 'Dogs' }, { ok: true, choiceText: 'Cats' }
+    ], 'each vote of a group has its own outcome')
+    t.equal(await other.polls.userVote(second.id, q.id), dogs.id, 'the later of one user\'s votes stands')
+    t.equal((await other.admin.questions.questionById(q.id))?.voteCount, voters.length, 'still one vote per voter')
     const version = await one.polls.resultsVersion(q.id)
     const mine = await one.polls.userVote(voter.id, q.id)
     await other.polls.castVote(voter.id, q.id, mine!)

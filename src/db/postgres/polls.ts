@@ -1,7 +1,8 @@
 import type pg from 'pg'
 import type { Question } from '../schema.ts'
-import type { CastVoteResult, ChoiceTally, PollStore, QuestionWithChoices } from '../store.ts'
+import type { ChoiceTally, PollStore, QuestionWithChoices } from '../store.ts'
 import type { DataVersion } from './data-version.ts'
+import { createVoteWriter } from './votes.ts'
 
 // Every poll request runs these: plain statements through the pool, each named so that PostgreSQL
 // parses and plans it once per connection (drizzle's builder would add its mapping to each row).
@@ -27,18 +28,11 @@ const statements = {
     from questions q where id = $1 and pub_date <= $2`,
   resultsVersion: 'select results_version as v from questions where id = $1 and pub_date <= $2',
   userVote: 'select choice_id as v from votes where user_id = $1 and question_id = $2',
-  nextPublication: 'select min(pub_date) as v from questions where pub_date > $1',
-  // One statement: the question must be published and the choice its own; then the vote is created or
-  // moved by INSERT … ON CONFLICT on (user, question), so concurrent votes of one user leave one row.
-  castVote: `with q as (select id from questions where id = $2 and pub_date <= $4),
-      c as (select choice_text from choices where id = $3 and question_id = $2 and exists (select 1 from q)),
-      written as (insert into votes (user_id, question_id, choice_id, voted_at) select $1, $2, $3, $4 from c
-        on conflict (user_id, question_id) do update set choice_id = excluded.choice_id, voted_at = excluded.voted_at
-        returning 1)
-    select exists (select 1 from q) as published, (select choice_text from c) as "choiceText", (select count(*) from written) as written`
+  nextPublication: 'select min(pub_date) as v from questions where pub_date > $1'
 }
 
 export function createPgPollStore (pool: pg.Pool, dataVersion: DataVersion): PollStore {
+  const votes = createVoteWriter(pool)
   const query = async <T>(name: keyof typeof statements, values: unknown[]): Promise<T[]> =>
     (await pool.query({ name: `polls_${name}`, text: statements[name], values })).rows as T[]
   const first = async <T>(name: keyof typeof statements, values: unknown[]): Promise<T | undefined> => (await query<T>(name, values))[0]
@@ -63,11 +57,6 @@ export function createPgPollStore (pool: pg.Pool, dataVersion: DataVersion): Pol
     // One statement is one snapshot: the tally is the one of that version.
     versionedTally: (id) => first<{ version: number, results: ChoiceTally[] }>('versionedTally', [id, new Date()]),
     userVote: (userId, id) => value<number>('userVote', [userId, id]),
-    async castVote (userId, id, choiceId): Promise<CastVoteResult> {
-      const row = await first<{ published: boolean, choiceText: string | null }>('castVote', [userId, id, choiceId, new Date()])
-      if (row?.published !== true) return { ok: false, reason: 'question-not-found' }
-      if (row.choiceText === null) return { ok: false, reason: 'choice-not-found' }
-      return { ok: true, choiceText: row.choiceText }
-    }
+    castVote: votes.castVote
   }
 }
