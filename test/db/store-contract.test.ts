@@ -182,13 +182,29 @@ for (const kind of DATABASES) {
     t.ok(!conflict.ok && conflict.reason === 'conflict' && conflict.current.questionText === 'Café crème?', 'a stale edit is refused with the current row')
     t.same(await one.admin.questions.updateQuestion(actor, 999_999, 1, { questionText: 'x', pubDate: now }), { ok: false, reason: 'not-found' })
 
+    // What a poll page shows of a question follows a change made through the other store (node) within
+    // 2 s, and at once on the store that made it.
+    const shown = async (store: Store) => (await store.polls.publishedQuestionWithChoices(created.id))?.choices.map((c) => c.choiceText).join() ?? 'not published'
+    const within2s = async (store: Store, expected: string) => {
+      const deadline = Date.now() + 2000
+      while ((await shown(store)) !== expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+      return shown(store)
+    }
+    t.equal(await shown(one), 'Oui,Non', 'read (and kept) by one')
     const choice = await other.admin.choices.addChoice(actor, created.id, 'Peut-être')
+    t.equal(await shown(other), 'Oui,Non,Peut-être', 'the node that added a choice shows it at once')
+    t.equal(await within2s(one, 'Oui,Non,Peut-être'), 'Oui,Non,Peut-être', 'a choice added on the other node is shown within 2 s')
     t.equal(choice?.votes, 0)
     t.equal((await one.admin.choices.choicesOfQuestion(created.id)).length, 3)
     t.equal((await one.admin.choices.updateChoice(actor, choice!.id, 'Bof'))?.choiceText, 'Bof')
     const voter = await one.users.recordLogin(profile(2))
     await one.polls.castVote(voter.id, created.id, choice!.id)
+    t.equal(await within2s(other, 'Oui,Non,Bof'), 'Oui,Non,Bof', 'a choice renamed on the other node is shown within 2 s')
     t.equal((await other.admin.choices.deleteChoice(actor, choice!.id))?.votes, 1, 'a choice goes with its votes')
+    t.equal(await within2s(one, 'Oui,Non'), 'Oui,Non', 'a choice deleted on the other node is gone within 2 s')
+    await other.admin.questions.updateQuestion(actor, created.id, (await other.admin.questions.questionById(created.id))!.version, { questionText: 'Café crème?', pubDate: new Date(now.getTime() + DAY) })
+    t.equal(await within2s(one, 'not published'), 'not published', 'a question moved to the future on the other node is no longer shown, within 2 s')
+    await other.admin.questions.updateQuestion(actor, created.id, (await other.admin.questions.questionById(created.id))!.version, { questionText: 'Café crème?', pubDate: created.pubDate })
     t.equal((await one.admin.questions.questionById(created.id))?.voteCount, 0)
     t.equal(await one.admin.choices.addChoice(actor, 999_999, 'x'), undefined)
 
@@ -204,7 +220,7 @@ for (const kind of DATABASES) {
     t.same(deleted.map((d) => [d.id, d.choiceCount]), [[created.id, 2]], 'only what exists is deleted, with its counts')
     t.equal(await one.admin.questions.questionById(created.id), undefined)
     const history = await one.admin.log.questionHistory(created.id)
-    t.same(history.map((h) => `${h.objectType} ${h.action}`), ['question delete', 'choice delete', 'choice change', 'choice add', 'question change', 'question add'], 'the question\'s history, newest first')
+    t.same(history.map((h) => `${h.objectType} ${h.action}`), ['question delete', 'question change', 'question change', 'choice delete', 'choice change', 'choice add', 'question change', 'question add'], 'the question\'s history, newest first')
     t.equal((await other.admin.log.recentActions(3)).length, 3)
     t.same(await one.admin.counts(), { questions: 120, choices: 0, votes: 0, users: 2 })
   })

@@ -3,6 +3,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { likePattern } from '../contains.ts'
 import { USERS_PER_PAGE, plural, type AdminChoice, type AdminStore, type Counts } from '../store.ts'
 import type { PgDb } from './client.ts'
+import type { DataVersion } from './data-version.ts'
 import { recordAction } from './admin-log.ts'
 import { choices, questions, sessions, users, votes } from './schema.ts'
 
@@ -10,7 +11,9 @@ type Tx = Pick<PgDatabase<PgQueryResultHKT>, 'select'>
 
 // The admin console's choices and users on PostgreSQL, with drizzle's builder: each write one transaction
 // with its log entry, as on SQLite (src/db/admin-choices.ts, admin-users.ts).
-export function createPgAdminChoices (db: PgDb): AdminStore['choices'] {
+export function createPgAdminChoices (db: PgDb, dataVersion: DataVersion): AdminStore['choices'] {
+  // This node's own next read must not wait for the notification of its change.
+  const thenChanged = async <T>(write: Promise<T>): Promise<T> => { const result = await write; dataVersion.changed(); return result }
   // Written out: drizzle leaves a column unqualified inside sql``, which in this subquery would name the votes' own.
   const voteCount = sql<number>`(select count(*)::int from votes v where v.question_id = "choices"."question_id" and v.choice_id = "choices"."id")`
   const columns = { id: choices.id, questionId: choices.questionId, choiceText: choices.choiceText, votes: voteCount }
@@ -21,7 +24,7 @@ export function createPgAdminChoices (db: PgDb): AdminStore['choices'] {
     choiceById: (id) => byId(db, id),
     choicesOfQuestion: (questionId) => db.select(columns).from(choices).where(eq(choices.questionId, questionId)).orderBy(asc(choices.id)),
 
-    addChoice: (actor, questionId, choiceText) => db.transaction(async (tx) => {
+    addChoice: (actor, questionId, choiceText) => thenChanged(db.transaction(async (tx) => {
       // Locking the question keeps it from being deleted before the choice is added.
       const [exists] = await tx.select({ id: questions.id }).from(questions).where(eq(questions.id, questionId)).for('update')
       if (exists === undefined) return undefined
@@ -32,9 +35,9 @@ export function createPgAdminChoices (db: PgDb): AdminStore['choices'] {
         changeMessage: `Added choice “${choiceText}” to “${await questionText(tx, questionId)}”.`
       })
       return { ...choice, votes: 0 }
-    }),
+    })),
 
-    updateChoice: (actor, id, choiceText) => db.transaction(async (tx) => {
+    updateChoice: (actor, id, choiceText) => thenChanged(db.transaction(async (tx) => {
       const [current] = await tx.select().from(choices).where(eq(choices.id, id)).for('update')
       if (current === undefined) return undefined
       if (current.choiceText !== choiceText) {
@@ -45,9 +48,9 @@ export function createPgAdminChoices (db: PgDb): AdminStore['choices'] {
         })
       }
       return byId(tx, id)
-    }),
+    })),
 
-    deleteChoice: (actor, id) => db.transaction(async (tx) => {
+    deleteChoice: (actor, id) => thenChanged(db.transaction(async (tx) => {
       await tx.select({ id: choices.id }).from(choices).where(eq(choices.id, id)).for('update')
       const current = await byId(tx, id)
       if (current === undefined) return undefined
@@ -58,7 +61,7 @@ export function createPgAdminChoices (db: PgDb): AdminStore['choices'] {
         changeMessage: `Deleted choice “${current.choiceText}” with ${plural(current.votes, 'vote')}.`
       })
       return current
-    })
+    }))
   }
 }
 

@@ -15,10 +15,10 @@ const statements = {
   publishedCount: 'select count(*)::int as v from questions where pub_date <= $1',
   voted: 'select question_id as v from votes where user_id = $1 and question_id = any($2::int[])',
   published: `select ${QUESTION_COLUMNS} from questions where id = $1 and pub_date <= $2`,
-  // The question and its choices in one round trip.
+  // The question and its choices in one round trip, published or not (the caller keeps it and checks).
   withChoices: `select ${QUESTION_COLUMNS}, coalesce((select json_agg(json_build_object('id', c.id, 'choiceText', c.choice_text) order by c.id)
       from choices c where c.question_id = q.id), '[]') as choices
-    from questions q where id = $1 and pub_date <= $2`,
+    from questions q where id = $1`,
   tally: `select c.id, c.choice_text as "choiceText",
       (select count(*)::int from votes v where v.question_id = c.question_id and v.choice_id = c.id) as votes
     from choices c where c.question_id = $1 order by c.id`,
@@ -31,8 +31,16 @@ const statements = {
   nextPublication: 'select min(pub_date) as v from questions where pub_date > $1'
 }
 
+// Questions kept per node at most; past it the map starts again (a flood of ids cannot grow it).
+const KEPT_QUESTIONS = 1000
+
 export function createPgPollStore (pool: pg.Pool, dataVersion: DataVersion): PollStore {
   const votes = createVoteWriter(pool)
+  // Every poll page and vote needs its question and choices, which change rarely: each node keeps the
+  // ones it has read until a change to any question or choice is notified (drizzle-postgres/0002, 0004),
+  // as it keeps the visitors' list. While the listener is down the version is new at every read, so
+  // nothing kept is used. Its vote counters may be behind; the poll pages do not show them.
+  const kept = new Map<number, { version: string, question: QuestionWithChoices }>()
   const query = async <T>(name: keyof typeof statements, values: unknown[]): Promise<T[]> =>
     (await pool.query({ name: `polls_${name}`, text: statements[name], values })).rows as T[]
   const first = async <T>(name: keyof typeof statements, values: unknown[]): Promise<T | undefined> => (await query<T>(name, values))[0]
@@ -51,7 +59,17 @@ export function createPgPollStore (pool: pg.Pool, dataVersion: DataVersion): Pol
     // second, so another node's vote shows within one.
     dataVersion: () => `${dataVersion.current()}:${Math.floor(Date.now() / 1000)}`,
     nextPublication: async (at = Date.now()) => (await value<Date>('nextPublication', [new Date(at)]))?.getTime() ?? Infinity,
-    publishedQuestionWithChoices: (id, at = Date.now()) => first<QuestionWithChoices>('withChoices', [id, new Date(at)]),
+    async publishedQuestionWithChoices (id, at = Date.now()) {
+      const version = dataVersion.current()
+      let question = kept.get(id)?.version === version ? kept.get(id)?.question : undefined
+      if (question === undefined) {
+        question = await first<QuestionWithChoices>('withChoices', [id])
+        if (question === undefined) return undefined
+        if (kept.size >= KEPT_QUESTIONS) kept.clear()
+        kept.set(id, { version, question })
+      }
+      return question.pubDate.getTime() <= at ? question : undefined
+    },
     tallyVotes: (id) => query<ChoiceTally>('tally', [id]),
     resultsVersion: (id, at = Date.now()) => value<number>('resultsVersion', [id, new Date(at)]),
     // One statement is one snapshot: the tally is the one of that version.

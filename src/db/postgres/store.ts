@@ -41,7 +41,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
     users: createPgUserStore(db),
     admin: {
       questions: createPgAdminQuestions(db, dataVersion),
-      choices: createPgAdminChoices(db),
+      choices: createPgAdminChoices(db, dataVersion),
       users: createPgAdminUsers(db),
       log: createPgAdminLog(db),
       counts: () => pgCounts(db)
