@@ -49,7 +49,8 @@ interface Context {
   users: DevUser[]
   appEnv: (databaseUrl: string, concurrency: number) => Record<string, string>
   ceilingUrl: (bytes: number) => string
-  floorUrl: (bytes: number) => string
+  /** The signed-in floor on this database (its session lookup in SQLite or in PostgreSQL). */
+  floorUrl: (database: BenchDatabase, bytes: number) => string
 }
 
 interface DatabaseReport {
@@ -106,7 +107,7 @@ async function benchDatabase (database: BenchDatabase, data: BenchData, context:
         // Alternate ceiling (and floor) and app runs so that machine noise falls on all of them.
         for (let round = 0; round < profile.rounds; round++) {
           ceilingRuns.push(await load(ceilingUrl(bytes), { method: endpoint.request.method ?? 'GET' }))
-          if (endpoint.signedIn === true) floorRuns.push(await load(floorUrl(bytes), { method: endpoint.request.method ?? 'GET' }))
+          if (endpoint.signedIn === true) floorRuns.push(await load(floorUrl(database, bytes), { method: endpoint.request.method ?? 'GET' }))
           appRuns.push(await load(appUrl, endpoint.request, profile.seconds, { app: pid, db: database.serverPid }))
         }
         const best = (runs: Figure[]) => runs.reduce((a, b) => (b.rps > a.rps ? b : a))
@@ -183,20 +184,23 @@ async function main () {
   const ceilingPort = await freePort()
   const ceiling = await startProcess('bench/ceiling.ts', { PORT: String(ceilingPort) }, `http://127.0.0.1:${ceilingPort}/bytes/1`, dir)
   // The signed-in floor: the ceiling plus only what every signed-in request must do (open the session
-  // cookie, check the session row). No signed-in page can be faster; its ratio bounds theirs.
-  const floorPort = await freePort()
-  const floor = await startProcess('bench/ceiling.ts', { PORT: String(floorPort), CEILING_WORK: 'signed-in' }, `http://127.0.0.1:${floorPort}/bytes/1`, dir)
+  // cookie, check the session row), in each database. No signed-in page can be faster; its ratio bounds theirs.
+  const floors = new Map<BenchDatabase, { port: number, process: Running }>()
+  for (const database of databases) {
+    const port = await freePort()
+    floors.set(database, { port, process: await startProcess('bench/ceiling.ts', { PORT: String(port), CEILING_WORK: 'signed-in', FLOOR_DATABASE_URL: database.databaseUrl }, `http://127.0.0.1:${port}/bytes/1`, dir) })
+  }
   const context: Context = {
     appUrl,
     users,
     appEnv,
     ceilingUrl: (bytes) => `http://127.0.0.1:${ceilingPort}/bytes/${bytes}`,
-    floorUrl: (bytes) => `http://127.0.0.1:${floorPort}/bytes/${bytes}`
+    floorUrl: (database, bytes) => `http://127.0.0.1:${floors.get(database)?.port ?? 0}/bytes/${bytes}`
   }
   const reports: DatabaseReport[] = []
   for (const [i, database] of databases.entries()) reports.push(await benchDatabase(database, seeded[i] as BenchData, context))
   await ceiling.stop()
-  await floor.stop()
+  for (const floor of floors.values()) await floor.process.stop()
   await provider.close()
   for (const database of databases) await database.close()
 
