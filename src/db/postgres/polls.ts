@@ -65,6 +65,9 @@ export function createPgPollStore (pool: pg.Pool, dataVersion: DataVersion): Pol
       if (question === undefined) {
         question = await first<QuestionWithChoices>('withChoices', [id])
         if (question === undefined) return undefined
+        // Shared by every request that reads it: frozen, so that none can change it for the others.
+        Object.freeze(question.choices)
+        Object.freeze(question)
         if (kept.size >= KEPT_QUESTIONS) kept.clear()
         kept.set(id, { version, question })
       }
