@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 export { freePort } from '../test/helpers/free-port.ts'
 
@@ -28,7 +28,7 @@ export interface Running { child: ChildProcess, readyMs: number, output: () => s
 export async function startProcess (script: string, env: Record<string, string>, readyUrl: string, cwd: string, nodeArgs: string[] = []): Promise<Running> {
   const started = performance.now()
   // Built JavaScript (dist/) runs as production does; TypeScript goes through tsx's loader.
-  const args = [...(script.endsWith('.ts') ? ['--import', tsxLoader] : productionNodeArgs), ...nodeArgs, join(root, script)]
+  const args = [...(script.endsWith('.ts') ? ['--import', tsxLoader] : productionNodeArgs), ...nodeArgs, resolve(root, script)]
   const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   startedChildren.add(child)
   child.on('exit', () => startedChildren.delete(child))

@@ -1,6 +1,7 @@
 // npm run profile [-- --endpoint vote --seconds 5 --no-prof --node-arg=--max-semi-space-size=2 --log-level info]
-// A/B: build the other version elsewhere (e.g. `git stash; npx esbuild … --outdir=tmp/dist-a; git stash pop`) and
-// pass `--app tmp/dist-a/server.js --app dist/server.js --rounds 3 --no-prof`: runs alternate, so noise falls on both.
+// A/B: build the other version in its own tree (`git worktree add /tmp/ab-old <commit>`, its node_modules, its
+// `npm run -s build`: it finds templates/ and drizzle/ from there) and pass
+// `--app /tmp/ab-old/dist/server.js --app dist/server.js --rounds 3 --no-prof`: runs alternate, so noise falls on both.
 // Where the time of each hot request goes. Per endpoint: starts the built app as the bench does, under
 // `node --cpu-prof`, loads it with autocannon (32 connections) and reports
 //  - CPU per request from /proc (user + system time of the app process / requests): robust on a shared,
@@ -56,8 +57,11 @@ const sourceMaps = new Map<string, SourceMap | null>()
 function mapped (frame: CallFrame): { file: string, line: number } {
   if (!frame.url.startsWith('file://')) return { file: frame.url, line: frame.lineNumber + 1 }
   const path = fileURLToPath(frame.url)
-  // Only our bundle is mapped back to src/; packages keep their own file names.
-  if (!path.startsWith(join(root, 'dist'))) return { file: relative(root, path), line: frame.lineNumber + 1 }
+  // Only a bundle of ours is mapped back to src/ (this tree's dist/, or another version's in an A/B, named
+  // from its own project folder so that both read src/…); packages keep their own file names.
+  const distAt = path.lastIndexOf('/dist/')
+  if (distAt === -1 || path.includes('/node_modules/')) return { file: relative(root, path), line: frame.lineNumber + 1 }
+  const project = path.slice(0, distAt)
   let map = sourceMaps.get(path)
   if (map === undefined) {
     try { map = new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8'))) } catch { map = null }
@@ -66,9 +70,9 @@ function mapped (frame: CallFrame): { file: string, line: number } {
   const entry = map?.findEntry(frame.lineNumber, frame.columnNumber) as { originalSource?: string, originalLine?: number } | undefined
   if (entry?.originalSource !== undefined) {
     const original = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : join(path, '..', entry.originalSource)
-    return { file: relative(root, original), line: (entry.originalLine ?? 0) + 1 }
+    return { file: relative(project, original), line: (entry.originalLine ?? 0) + 1 }
   }
-  return { file: relative(root, path), line: frame.lineNumber + 1 }
+  return { file: relative(project, path), line: frame.lineNumber + 1 }
 }
 
 /** Our source file, the package (node_modules/x or @scope/x), node's internals, or V8's pseudo-frames. */
