@@ -1,10 +1,10 @@
 // The admin console in a real browser: everything happens in place, without a page load.
-import t from 'tap'
 import { addQuestion } from '../helpers/app.ts'
+import { eachDatabase } from '../helpers/databases.ts'
 import { launchChromium, logIn, startLiveApp } from '../helpers/live-app.ts'
 
-t.test('add with choices, edit inline, search, delete with confirmation: no page load', async (t) => {
-  const { app, url } = await startLiveApp(t)
+eachDatabase('add with choices, edit inline, search, delete with confirmation: no page load', async (t, db) => {
+  const { app, url } = await startLiveApp(t, { db })
   const browser = await launchChromium(t)
   await addQuestion(app, 'Existing question?', -2, ['One'])
   const page = await (await browser.newContext()).newPage()
@@ -57,8 +57,8 @@ t.test('add with choices, edit inline, search, delete with confirmation: no page
   t.same(consoleErrors, [])
 })
 
-t.test('sort and page links replace the table in place (their target comes from the table)', async (t) => {
-  const { app, url } = await startLiveApp(t)
+eachDatabase('sort and page links replace the table in place (their target comes from the table)', async (t, db) => {
+  const { app, url } = await startLiveApp(t, { db })
   const browser = await launchChromium(t)
   for (let i = 0; i < 60; i++) await addQuestion(app, `Question ${String(i).padStart(2, '0')}?`, -1 - i, ['A'])
   const page = await (await browser.newContext()).newPage()

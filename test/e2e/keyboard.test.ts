@@ -1,8 +1,8 @@
 // Keyboard only (Tab, Shift+Tab, Space, Enter): voting and an inline admin edit, and where focus lands
 // after each swap.
-import t from 'tap'
 import type { Page } from 'playwright-core'
 import { addQuestion } from '../helpers/app.ts'
+import { eachDatabase } from '../helpers/databases.ts'
 import { launchChromium, logIn, startLiveApp } from '../helpers/live-app.ts'
 
 /** A short description of the focused element: tag, then its accessible-ish name. */
@@ -25,8 +25,8 @@ async function tabTo (page: Page, wanted: RegExp, { back = false, limit = 40 } =
   throw new Error(`${wanted} not reached with ${limit} presses of ${back ? 'Shift+Tab' : 'Tab'}; focus is on ${await focused(page)}`)
 }
 
-t.test('voting by keyboard: focus on the error, then on the confirmation', async (t) => {
-  const { app, url } = await startLiveApp(t)
+eachDatabase('voting by keyboard: focus on the error, then on the confirmation', async (t, db) => {
+  const { app, url } = await startLiveApp(t, { db })
   const browser = await launchChromium(t)
   const q = await addQuestion(app, 'Keys or mouse?', -1, ['Keys', 'Mouse'])
   const page = await (await browser.newContext()).newPage()
@@ -53,8 +53,8 @@ t.test('voting by keyboard: focus on the error, then on the confirmation', async
   t.notMatch(await tabTo(page, /./), /Skip to content|Polls$/, 'the next Tab continues after the confirmation')
 })
 
-t.test('inline edit by keyboard: Enter on Edit, type, Enter saves; focus back on the row\'s Edit', async (t) => {
-  const { app, url } = await startLiveApp(t)
+eachDatabase('inline edit by keyboard: Enter on Edit, type, Enter saves; focus back on the row\'s Edit', async (t, db) => {
+  const { app, url } = await startLiveApp(t, { db })
   const browser = await launchChromium(t)
   await addQuestion(app, 'Typed by hand?', -1, ['Yes'])
   const page = await (await browser.newContext()).newPage()

@@ -1,8 +1,8 @@
 // Live results in real Chromium: staff watching a results page see other people's votes arrive without
-// a navigation, across two app processes sharing one SQLite file.
-import t from 'tap'
+// a navigation, across two app processes sharing one database (SQLite and PostgreSQL).
 import type { Page } from 'playwright-core'
 import { addQuestion } from '../helpers/app.ts'
+import { eachDatabase } from '../helpers/databases.ts'
 import { launchChromium, logIn, startLiveApp } from '../helpers/live-app.ts'
 
 /** Resolves with whether the live view's next poll was cancelled (config:request prevented) or sent. */
@@ -15,8 +15,8 @@ function nextPollCancelled (page: Page, selector: string): Promise<boolean> {
   })`)
 }
 
-t.test('staff see votes cast through another process arrive, without a page load', async (t) => {
-  const voting = await startLiveApp(t)
+eachDatabase('staff see votes cast through another process arrive, without a page load', async (t, db) => {
+  const voting = await startLiveApp(t, { db })
   const watching = await startLiveApp(t, { databaseUrl: voting.app.config.databaseUrl })
   const browser = await launchChromium(t)
   const q = await addQuestion(voting.app, 'Live or not?', -1, ['Live', 'Not'])
@@ -71,8 +71,8 @@ t.test('staff see votes cast through another process arrive, without a page load
   t.equal(inFlight, 0, 'no results request held open after the tab closed')
 })
 
-t.test('an expired session while watching goes through the login and back, never into the results', async (t) => {
-  const { app, url } = await startLiveApp(t)
+eachDatabase('an expired session while watching goes through the login and back, never into the results', async (t, db) => {
+  const { app, url } = await startLiveApp(t, { db })
   const browser = await launchChromium(t)
   const q = await addQuestion(app, 'Still watching?', -1, ['Yes'])
   const context = await browser.newContext()

@@ -1,9 +1,9 @@
 // Signing in and out as a person does it: from the home page, through the provider's pages, and back.
-import t from 'tap'
+import { eachDatabase } from '../helpers/databases.ts'
 import { launchChromium, logIn, startLiveApp } from '../helpers/live-app.ts'
 
-t.test('each role logs in from the home page; the no-role user is refused; logout leaves nothing behind', async (t) => {
-  const { url } = await startLiveApp(t)
+eachDatabase('each role logs in from the home page; the no-role user is refused; logout leaves nothing behind', async (t, db) => {
+  const { url } = await startLiveApp(t, { db })
   const browser = await launchChromium(t)
 
   for (const [username, role] of [['alice', 'admin'], ['bob', 'staff'], ['carol', 'user']] as const) {

@@ -1,7 +1,7 @@
 // The plain-form fallback in a browser with JavaScript off: every journey that promises it.
-import t from 'tap'
 import type { Browser, Page } from 'playwright-core'
 import { addQuestion } from '../helpers/app.ts'
+import { eachDatabase } from '../helpers/databases.ts'
 import { launchChromium, logIn, startLiveApp } from '../helpers/live-app.ts'
 
 async function plainPage (browser: Browser): Promise<Page> {
@@ -13,8 +13,8 @@ async function noScriptRan (page: Page): Promise<boolean> {
   return await page.locator('html.js').count() === 0
 }
 
-t.test('voting: nothing selected, a vote, a changed vote; staff see the results and refresh them', async (t) => {
-  const { app, url } = await startLiveApp(t)
+eachDatabase('voting: nothing selected, a vote, a changed vote; staff see the results and refresh them', async (t, db) => {
+  const { app, url } = await startLiveApp(t, { db })
   const browser = await launchChromium(t)
   const q = await addQuestion(app, 'Without scripts?', -1, ['Fine', 'Painful'])
   const page = await plainPage(browser)
@@ -58,8 +58,8 @@ t.test('voting: nothing selected, a vote, a changed vote; staff see the results 
   t.match(await page.locator(`#question-${q.id}-results`).innerText(), /Fine — 1 vote\b[\s\S]*Painful — 1 vote\b[\s\S]*Total: 2 votes/)
 })
 
-t.test('admin: add with choices, edit, delete after a confirmation page, log out', async (t) => {
-  const { app, url } = await startLiveApp(t)
+eachDatabase('admin: add with choices, edit, delete after a confirmation page, log out', async (t, db) => {
+  const { app, url } = await startLiveApp(t, { db })
   const browser = await launchChromium(t)
   await addQuestion(app, 'Already here?', -3, ['Yes'])
   const page = await plainPage(browser)

@@ -1,10 +1,10 @@
 // What only a browser shows: htmx swaps the vote in place (no navigation). The plain-form fallback: no-js.test.ts.
-import t from 'tap'
 import { addQuestion } from '../helpers/app.ts'
+import { eachDatabase } from '../helpers/databases.ts'
 import { launchChromium, logIn, startLiveApp } from '../helpers/live-app.ts'
 
-t.test('voting with htmx happens in place; staff see the results inline', async (t) => {
-  const { app, url } = await startLiveApp(t)
+eachDatabase('voting with htmx happens in place; staff see the results inline', async (t, db) => {
+  const { app, url } = await startLiveApp(t, { db })
   const browser = await launchChromium(t)
   const q = await addQuestion(app, 'What\'s up?', -1, ['Not much', 'The sky'])
 
@@ -48,8 +48,8 @@ t.test('voting with htmx happens in place; staff see the results inline', async 
   t.same((await app.polls.tallyVotes(q.id)).map((c) => c.votes), [1, 0])
 })
 
-t.test('errors other than validation land beside the form; an expired session goes to the login', async (t) => {
-  const { app, url } = await startLiveApp(t)
+eachDatabase('errors other than validation land beside the form; an expired session goes to the login', async (t, db) => {
+  const { app, url } = await startLiveApp(t, { db })
   const browser = await launchChromium(t)
   const q = await addQuestion(app, 'Still usable?', -1, ['Yes', 'No'])
   const context = await browser.newContext()

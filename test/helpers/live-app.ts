@@ -6,15 +6,18 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 import { buildApp } from '../../src/app.ts'
 import { parseConfig } from '../../src/config.ts'
 import { startDevProvider, type DevProvider } from '../../src/oidc/dev-provider.ts'
-import { PROJECT_ID } from './app.ts'
+import { PROJECT_ID, type DatabaseKind } from './app.ts'
 import { freePort } from './free-port.ts'
+import { freshPostgresUrl } from './postgres.ts'
 import { screenshotOnFailure, type FailureAware } from './screenshots.ts'
 
 interface TapLike { teardown: (fn: () => unknown) => void }
 
 /** The app listening on loopback as in production, with a real provider: for browser tests. */
 export interface LiveAppOptions {
-  /** Another app's file, to run two processes on one database as WEB_CONCURRENCY does. */
+  /** SQLite (a fresh file, the default) or PostgreSQL (a fresh database on this process's test server). */
+  db?: DatabaseKind
+  /** Another app's database (its file or URL), to run two processes on one database as WEB_CONCURRENCY does. */
   databaseUrl?: string
   /** Settings over the defaults (e.g. a low rate limit). */
   env?: Record<string, string>
@@ -36,7 +39,7 @@ export async function startLiveApp (t: TapLike, options: LiveAppOptions = {}): P
     NODE_ENV: 'production',
     PORT: String(port),
     APP_URL: url,
-    DATABASE_URL: options.databaseUrl ?? join(dir, 'polls.db'),
+    DATABASE_URL: options.databaseUrl ?? (options.db === 'postgres' ? await freshPostgresUrl() : join(dir, 'polls.db')),
     SESSION_SECRET: 'e2e-session-secret-that-is-long-enough-0123456789',
     OIDC_OP_BASE_URL: provider.issuer,
     OIDC_RP_CLIENT_ID: client.clientId,
