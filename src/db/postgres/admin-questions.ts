@@ -39,10 +39,10 @@ async function countByDays (db: PgDb, days: [number, number] | undefined): Promi
 /**
  * A page by date without a search, however deep, from the day it starts on: question_days says how many
  * questions come before each day, so the sort index is entered at that day and skips only that day's
- * first rows, not every row of the pages before (an OFFSET walks each entry it skips). One statement,
- * so the counts and the rows are read in the same snapshot.
+ * first rows, not every row of the pages before (an OFFSET walks each entry it skips). The page's ids,
+ * as a subquery of the statement that reads their rows: the counts and the rows are read in one snapshot.
  */
-async function idsByDay (db: PgDb, days: [number, number] | undefined, descending: boolean, offset: number): Promise<number[]> {
+function idsByDay (days: [number, number] | undefined, descending: boolean, offset: number): SQL {
   const dir = descending ? sql`desc` : sql`asc`
   const inDays = days === undefined ? sql`true` : sql`${questionDays.day} >= ${days[0]} and ${questionDays.day} < ${days[1]}`
   const inRange = days === undefined
@@ -53,7 +53,7 @@ async function idsByDay (db: PgDb, days: [number, number] | undefined, descendin
   const fromDay = descending
     ? sql`${questions.pubDate} < to_timestamp(((select day from start) + 1)::float8 * ${DAY_SECONDS})`
     : sql`${questions.pubDate} >= to_timestamp((select day from start)::float8 * ${DAY_SECONDS})`
-  const { rows } = await db.execute<{ id: number }>(sql`with start as (
+  return sql`(with start as (
       select day, before from (
         select ${questionDays.day}, ${questionDays.questions},
           coalesce(sum(${questionDays.questions}) over (order by ${questionDays.day} ${dir} rows between unbounded preceding and 1 preceding), 0) as before
@@ -61,8 +61,7 @@ async function idsByDay (db: PgDb, days: [number, number] | undefined, descendin
       ) d where before + questions > ${offset} order by day ${dir} limit 1
     )
     select ${questions.id} from ${questions} where ${inRange} and ${fromDay}
-    order by ${questions.pubDate} ${dir}, ${questions.id} ${dir} limit ${PER_PAGE} offset (select ${offset}::int - before from start)`)
-  return rows.map((r) => r.id)
+    order by ${questions.pubDate} ${dir}, ${questions.id} ${dir} limit ${PER_PAGE} offset (select ${offset}::int - before from start))`
 }
 
 /**
@@ -85,9 +84,12 @@ export function createPgAdminQuestions (db: PgDb, dataVersion: DataVersion): Adm
       if (range !== undefined) conditions.push(gte(questions.pubDate, range.from), lt(questions.pubDate, range.until))
       const where = (match: SQL | undefined) => conditions.length === 0 && match === undefined ? undefined : and(...conditions, match)
       const short = search !== '' && isShort(search)
-      const total = search === ''
-        ? await countByDays(db, days)
-        : (await db.select({ n: count() }).from(questions).where(where(short ? shortMatch(search) : ilike(search))))[0]?.n ?? 0
+      // A short search's page is chosen from how many questions there are: asked in the same statement.
+      const counted = search === ''
+        ? { n: await countByDays(db, days), all: 0 }
+        : (await db.select({ n: count(), all: short ? sql<number>`(select coalesce(sum(${questionDays.questions}), 0)::int from ${questionDays})` : sql<number>`0` })
+            .from(questions).where(where(short ? shortMatch(search) : ilike(search))))[0] ?? { n: 0, all: 0 }
+      const total = counted.n
       const pages = Math.max(1, Math.ceil(total / PER_PAGE))
       const page = Math.min(Math.max(1, query.page), pages)
       const offset = (page - 1) * PER_PAGE
@@ -97,16 +99,15 @@ export function createPgAdminQuestions (db: PgDb, dataVersion: DataVersion): Adm
       // per row, so it is never a filter: one plan or the other is asked for, not left to the planner.)
       const pageMatch = search === ''
         ? undefined
-        : short && (offset + PER_PAGE) * await countByDays(db, undefined) / total > total ? shortMatch(search) : ilike(search)
+        : short && (offset + PER_PAGE) * counted.all / total > total ? shortMatch(search) : ilike(search)
       const dir = query.descending ? desc : asc
-      // The page's ids first, from the sort index alone (a deep page skips entries, not rows), then their rows.
+      // The page's ids first, from the sort index alone (a deep page skips entries, not rows), then their
+      // rows, in one statement.
       const order = [dir(SORT_COLUMNS[query.sort]), dir(questions.id)]
-      const ids = total === 0
-        ? []
-        : search === '' && query.sort === 'pub_date' && offset > 0
-          ? await idsByDay(db, days, query.descending, offset)
-          : (await db.select({ id: questions.id }).from(questions).where(where(pageMatch)).orderBy(...order).limit(PER_PAGE).offset(offset)).map((r) => r.id)
-      const rows = ids.length === 0 ? [] : await db.select().from(questions).where(inArray(questions.id, ids)).orderBy(...order)
+      const ids = search === '' && query.sort === 'pub_date' && offset > 0
+        ? idsByDay(days, query.descending, offset)
+        : db.select({ id: questions.id }).from(questions).where(where(pageMatch)).orderBy(...order).limit(PER_PAGE).offset(offset)
+      const rows = total === 0 ? [] : await db.select().from(questions).where(inArray(questions.id, ids)).orderBy(...order)
       return { rows, total, page, pages }
     },
 
