@@ -2,9 +2,7 @@
 -- their own, as SQLite's questions_search_short (drizzle/0009): each question's text, lowercased, as the
 -- set of its characters and of its pairs of adjacent characters (a GIN index on this array, in the next
 -- migration). "ed" is then one key of that index instead of an ILIKE over every row.
--- Its cost is declared as what it is, thousands of operators (a query per call), so that the planner
--- never tests it row by row in a filter: the index answers it, and ILIKE tests a row.
-CREATE FUNCTION polls_short_grams(t text) RETURNS text[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 2000 AS $$
+CREATE FUNCTION polls_short_grams(t text) RETURNS text[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
   SELECT coalesce(array_agg(DISTINCT substr(l, i, n)), '{}')
   FROM (SELECT lower(t) AS l) s, generate_series(1, char_length(l)) i, (VALUES (1), (2)) v(n)
   WHERE i + n - 1 <= char_length(l)

@@ -65,12 +65,23 @@ function idsByDay (days: [number, number] | undefined, descending: boolean, offs
 }
 
 /**
+ * Every match, then sorted: the subquery's OFFSET 0 keeps the planner from merging it into the outer
+ * query, where walking the sort index (and testing each row) could look cheaper than it is.
+ */
+function allMatchesSorted (where: SQL, sort: SortKey, descending: boolean, offset: number): SQL {
+  const dir = descending ? sql`desc` : sql`asc`
+  return sql`(select id from (select ${questions.id}, ${SORT_COLUMNS[sort]} as key from ${questions} where ${where} offset 0) matches
+    order by key ${dir}, id ${dir} limit ${PER_PAGE} offset ${offset})`
+}
+
+/**
  * The admin table on PostgreSQL. A total without a search is summed from question_days; with one, it is
  * counted from the search's index (the date filter written first: among conditions of equal cost,
  * PostgreSQL tests them in the written order, and the date is the cheaper test). A page is the sort index
  * walked in order, or every match from the search index, sorted: the planner picks for a search of three
  * characters or more, this code for a shorter one. Deep pages by date start from their day. The builder
- * is used throughout except for the statement of idsByDay, whose window and scalar subqueries it cannot say.
+ * is used throughout except for idsByDay's window and scalar subqueries and allMatchesSorted's OFFSET 0,
+ * which it cannot say.
  */
 export function createPgAdminQuestions (db: PgDb, dataVersion: DataVersion): AdminStore['questions'] {
   return {
@@ -95,18 +106,19 @@ export function createPgAdminQuestions (db: PgDb, dataVersion: DataVersion): Adm
       const offset = (page - 1) * PER_PAGE
       // A short search's page, as SQLite chooses it: the sort index walked, testing each row with ILIKE,
       // while matches are dense enough that the page is soon reached (about as many rows read as there
-      // are matches); beyond, every match from the short index, sorted. (The index's test costs a query
-      // per row, so it is never a filter: one plan or the other is asked for, not left to the planner.)
-      const pageMatch = search === ''
-        ? undefined
-        : short && (offset + PER_PAGE) * counted.all / total > total ? shortMatch(search) : ilike(search)
+      // are matches); beyond, every match from the short index, sorted. The index's expression costs a
+      // query per row, so it must never be a walk's filter: one plan or the other is asked for.
+      const ilikeMatch = search === '' ? undefined : ilike(search)
+      const pageMatch = short && (offset + PER_PAGE) * counted.all / total > total ? shortMatch(search) : ilikeMatch
       const dir = query.descending ? desc : asc
       // The page's ids first, from the sort index alone (a deep page skips entries, not rows), then their
       // rows, in one statement.
       const order = [dir(SORT_COLUMNS[query.sort]), dir(questions.id)]
       const ids = search === '' && query.sort === 'pub_date' && offset > 0
         ? idsByDay(days, query.descending, offset)
-        : db.select({ id: questions.id }).from(questions).where(where(pageMatch)).orderBy(...order).limit(PER_PAGE).offset(offset)
+        : pageMatch !== undefined && pageMatch !== ilikeMatch
+          ? allMatchesSorted(and(...conditions, pageMatch) as SQL, query.sort, query.descending, offset)
+          : db.select({ id: questions.id }).from(questions).where(where(pageMatch)).orderBy(...order).limit(PER_PAGE).offset(offset)
       const rows = total === 0 ? [] : await db.select().from(questions).where(inArray(questions.id, ids)).orderBy(...order)
       return { rows, total, page, pages }
     },
