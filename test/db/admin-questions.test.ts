@@ -94,7 +94,8 @@ async function subject (t: { teardown: (fn: () => unknown) => void }, kind: Data
       remove: async (id) => { sqlite.prepare('delete from questions where id = ?').run(id) }
     }
   }
-  const store = await openPostgresStore(await freshPostgresUrl(), { poolSize: 4 })
+  // Each search's 32 queries are asked at once: they wait for a connection as long as they need.
+  const store = await openPostgresStore(await freshPostgresUrl(), { poolSize: 4, poolTimeoutMs: 120_000 })
   t.teardown(() => store.close())
   const { pool } = store
   return {

@@ -75,13 +75,29 @@ function allMatchesSorted (where: SQL, sort: SortKey, descending: boolean, offse
 }
 
 /**
- * The admin table on PostgreSQL. A total without a search is summed from question_days; with one, it is
- * counted from the search's index (the date filter written first: among conditions of equal cost,
- * PostgreSQL tests them in the written order, and the date is the cheaper test). A page is the sort index
- * walked in order, or every match from the search index, sorted: the planner picks for a search of three
- * characters or more, this code for a shorter one. Deep pages by date start from their day. The builder
- * is used throughout except for idsByDay's window and scalar subqueries and allMatchesSorted's OFFSET 0,
- * which it cannot say.
+ * A search of three characters or more, counted and paged in one pass over its matches: pg_trgm's index
+ * finds them but each must be read and tested with ILIKE, which is most of the work; a separate count and
+ * page would do it twice (or walk the sort index testing rows, as many again). Sorting the matches' keys
+ * costs little beside it.
+ */
+async function countedPage (db: PgDb, where: SQL, sort: SortKey, descending: boolean, offset: number): Promise<{ n: number, ids: number[] }> {
+  const dir = descending ? sql`desc` : sql`asc`
+  const { rows } = await db.execute<{ n: number, ids: number[] }>(sql`with matches as materialized (
+      select ${questions.id}, ${SORT_COLUMNS[sort]} as key from ${questions} where ${where}
+    )
+    select (select count(*)::int from matches) as n,
+      array(select id from matches order by key ${dir}, id ${dir} limit ${PER_PAGE} offset ${offset}) as ids`)
+  return rows[0] ?? { n: 0, ids: [] }
+}
+
+/**
+ * The admin table on PostgreSQL. A total without a search is summed from question_days, and its page is
+ * the sort index walked in order (deep pages by date from their day). A search of three characters or
+ * more is counted and paged in one pass over its matches (countedPage); a shorter one is counted from its
+ * own index, and its page chosen as SQLite chooses. The date filter is written first: among conditions of
+ * equal cost PostgreSQL tests them in the written order, and the date is the cheaper test. The builder is
+ * used except where it cannot say the statement: idsByDay's window and scalar subqueries, the OFFSET 0 of
+ * allMatchesSorted and countedPage's materialized matches.
  */
 export function createPgAdminQuestions (db: PgDb, dataVersion: DataVersion): AdminStore['questions'] {
   return {
@@ -95,11 +111,24 @@ export function createPgAdminQuestions (db: PgDb, dataVersion: DataVersion): Adm
       if (range !== undefined) conditions.push(gte(questions.pubDate, range.from), lt(questions.pubDate, range.until))
       const where = (match: SQL | undefined) => conditions.length === 0 && match === undefined ? undefined : and(...conditions, match)
       const short = search !== '' && isShort(search)
+      const dir = query.descending ? desc : asc
+      const order = [dir(SORT_COLUMNS[query.sort]), dir(questions.id)]
+      if (search !== '' && !short) {
+        const match = and(...conditions, ilike(search)) as SQL
+        const requested = (Math.max(1, query.page) - 1) * PER_PAGE
+        let found = await countedPage(db, match, query.sort, query.descending, requested)
+        const pages = Math.max(1, Math.ceil(found.n / PER_PAGE))
+        const page = Math.min(Math.max(1, query.page), pages)
+        // A page past the last one shows the last one.
+        if ((page - 1) * PER_PAGE !== requested) found = await countedPage(db, match, query.sort, query.descending, (page - 1) * PER_PAGE)
+        const rows = found.ids.length === 0 ? [] : await db.select().from(questions).where(inArray(questions.id, found.ids)).orderBy(...order)
+        return { rows, total: found.n, page, pages }
+      }
       // A short search's page is chosen from how many questions there are: asked in the same statement.
       const counted = search === ''
         ? { n: await countByDays(db, days), all: 0 }
-        : (await db.select({ n: count(), all: short ? sql<number>`(select coalesce(sum(${questionDays.questions}), 0)::int from ${questionDays})` : sql<number>`0` })
-            .from(questions).where(where(short ? shortMatch(search) : ilike(search))))[0] ?? { n: 0, all: 0 }
+        : (await db.select({ n: count(), all: sql<number>`(select coalesce(sum(${questionDays.questions}), 0)::int from ${questionDays})` })
+            .from(questions).where(where(shortMatch(search))))[0] ?? { n: 0, all: 0 }
       const total = counted.n
       const pages = Math.max(1, Math.ceil(total / PER_PAGE))
       const page = Math.min(Math.max(1, query.page), pages)
@@ -110,10 +139,8 @@ export function createPgAdminQuestions (db: PgDb, dataVersion: DataVersion): Adm
       // query per row, so it must never be a walk's filter: one plan or the other is asked for.
       const ilikeMatch = search === '' ? undefined : ilike(search)
       const pageMatch = short && (offset + PER_PAGE) * counted.all / total > total ? shortMatch(search) : ilikeMatch
-      const dir = query.descending ? desc : asc
       // The page's ids first, from the sort index alone (a deep page skips entries, not rows), then their
       // rows, in one statement.
-      const order = [dir(SORT_COLUMNS[query.sort]), dir(questions.id)]
       const ids = search === '' && query.sort === 'pub_date' && offset > 0
         ? idsByDay(days, query.descending, offset)
         : pageMatch !== undefined && pageMatch !== ilikeMatch
