@@ -9,6 +9,8 @@ import { startPostgresServer } from '../test/helpers/postgres.ts'
 import { ADMIN_QUERIES } from './checks.ts'
 
 const { values: flags } = parseArgs({
+  // `npx tsx file -- --flag` passes the `--` on, and parseArgs would take every flag after it as positional.
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: {
     samples: { type: 'string', default: '50' },
     plans: { type: 'boolean' },
@@ -18,6 +20,28 @@ const { values: flags } = parseArgs({
 })
 const server = await startPostgresServer()
 const store = await openPostgresStore(await server.freshDatabase())
+
+/** Each statement one listQuestions sends, caught at the pool, then explained (analyze: it runs again). */
+async function printPlans (query: ReturnType<typeof toListQuery>): Promise<void> {
+  const pool = store.pool
+  const original = pool.query.bind(pool)
+  const sent: Array<{ text: string, values?: unknown[] }> = []
+  // drizzle passes a query config and the parameters beside it.
+  pool.query = ((config: string | { text: string, values?: unknown[] }, values?: unknown[]) => {
+    sent.push(typeof config === 'string' ? { text: config, values } : { text: config.text, values: values ?? config.values })
+    return (original as (...args: unknown[]) => unknown)(config, values)
+  }) as typeof pool.query
+  try {
+    await store.admin.questions.listQuestions(query)
+  } finally {
+    pool.query = original
+  }
+  for (const statement of sent) {
+    const { rows } = await pool.query(`explain (analyze, buffers) ${statement.text}`, statement.values)
+    console.log(`  ${statement.text}\n${rows.map((r: Record<string, string>) => `    ${r['QUERY PLAN']}`).join('\n')}`)
+  }
+}
+
 try {
   const started = Date.now()
   const seeded = await store.seedBulk({ questions: Number(flags.questions), votes: Number(flags.votes) })
@@ -33,6 +57,7 @@ try {
     }
     times.sort((a, b) => a - b)
     console.log(`${name.padEnd(40)} median ${(times[Math.floor(times.length / 2)] ?? NaN).toFixed(2)} ms  (${total} matches)`)
+    if (flags.plans === true) await printPlans(query)
   }
 } finally {
   await store.close()

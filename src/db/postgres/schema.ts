@@ -38,7 +38,22 @@ export const questions = pgTable('questions', {
   index('questions_vote_count_idx').on(t.voteCount, t.id),
   // The admin search (ILIKE '%text%', case-insensitive) from a trigram index: pg_trgm (drizzle-postgres/0000).
   index('questions_text_trgm_idx').using('gin', sql`${t.questionText} gin_trgm_ops`),
+  // Searches of one or two characters, which trigrams cannot answer: the text's characters and pairs (drizzle-postgres/0004).
+  index('questions_text_short_idx').using('gin', sql`polls_short_grams(${t.questionText})`),
   check('questions_text_length', sql`char_length(${t.questionText}) between 1 and 200`)
+])
+
+/**
+ * How many questions were published on each UTC day (whole days since 1970), kept by a trigger on
+ * `questions` (drizzle-postgres/0006) in the same transaction as each change. The admin table's totals
+ * (all questions, or a date filter, whose bounds are midnights) are sums over a few hundred of these rows
+ * instead of a count of every question, and a deep page sorted by date starts from its day.
+ */
+export const questionDays = pgTable('question_days', {
+  day: integer('day').primaryKey(),
+  questions: integer('questions').notNull()
+}, (t) => [
+  check('question_days_questions_check', sql`${t.questions} >= 0`)
 ])
 
 export const choices = pgTable('choices', {

@@ -20,7 +20,7 @@ const DAY = 24 * 60 * 60 * 1000
  * The same synthetic data as SQLite's seedBulk (questions over three years, `choicesPerQuestion` choices,
  * one vote per voter and question), generated inside PostgreSQL with generate_series: one transaction,
  * a handful of statements however large the data. The counter triggers are set aside for the load and
- * the totals filled in once; the poll lists of every node are told at the commit.
+ * the totals (per question, and per day: question_days) filled in once; the poll lists of every node are told at the commit.
  */
 export async function pgSeedBulk (url: string, options: BulkSeedOptions): Promise<BulkSeedResult> {
   const now = options.now ?? Date.now()
@@ -40,6 +40,10 @@ export async function pgSeedBulk (url: string, options: BulkSeedOptions): Promis
       on conflict (sub) do nothing`, [userCount, new Date(now)])
     await client.query(`create temp table seed_voters on commit drop as
       select u - 1 as k, id from users join generate_series(1, $1::int) u on sub = 'seed-' || u`, [userCount])
+    // A GIN index takes each new row's keys one by one (the short search's index: dozens per row); built
+    // afresh after the load, it sorts them all at once. Readers of questions wait for the commit either way.
+    const gin = (await client.query("select indexname, indexdef from pg_indexes where schemaname = current_schema() and tablename = 'questions' and indexdef like '% USING gin %'")).rows as Array<{ indexname: string, indexdef: string }>
+    for (const index of gin) await client.query(`drop index "${index.indexname}"`)
     const base = (await client.query('select coalesce(max(id), 0) as q, (select coalesce(max(id), 0) from choices) as c from questions')).rows[0] as { q: number, c: number }
     await client.query(`insert into questions (id, question_text, pub_date, choice_count)
       select $1::int + g + 1,
@@ -58,12 +62,17 @@ export async function pgSeedBulk (url: string, options: BulkSeedOptions): Promis
       where (q.id - $1::int - 1) * $5::bigint + n < $6::bigint`, [base.q, base.c, choicesPer, userCount, perQuestion, options.votes])
     await client.query(`update questions q set vote_count = t.n
       from (select question_id, count(*)::int as n from votes where question_id > $1::int group by question_id) t where q.id = t.question_id`, [base.q])
+    await client.query(`insert into question_days (day, questions)
+      select polls_day(pub_date), count(*)::int from questions where id > $1::int group by 1
+      on conflict (day) do update set questions = question_days.questions + excluded.questions`, [base.q])
+    await client.query("set local maintenance_work_mem = '256MB'")
+    for (const index of gin) await client.query(index.indexdef)
     for (const seq of ['questions', 'choices']) await client.query(`select setval(pg_get_serial_sequence('${seq}', 'id'), greatest((select max(id) from ${seq}), 1))`)
     for (const table of ['questions', 'choices', 'votes']) await client.query(`alter table ${table} enable trigger user`)
     await client.query("select pg_notify('polls_questions_changed', '')")
     await client.query('commit')
     // The visibility map too (what autovacuum would do later), so that counts and pages are read from indexes alone.
-    await client.query('vacuum analyze questions, choices, votes, users')
+    await client.query('vacuum analyze questions, question_days, choices, votes, users')
     return { questions: options.questions, choices: options.questions * choicesPer, votes: rowCount ?? 0, users: userCount }
   } catch (err) {
     await client.query('rollback').catch(() => {})
