@@ -37,7 +37,7 @@ const KEPT_QUESTIONS = 1000
 export function createPgPollStore (pool: pg.Pool, dataVersion: DataVersion): PollStore {
   const votes = createVoteWriter(pool)
   // Every poll page and vote needs its question and choices, which change rarely: each node keeps the
-  // ones it has read until a change to any question or choice is notified (drizzle-postgres/0002, 0004),
+  // ones it has read until a change to any question or choice is notified (drizzle-postgres/0002, 0007),
   // as it keeps the visitors' list. While the listener is down the version is new at every read, so
   // nothing kept is used. Its vote counters may be behind; the poll pages do not show them.
   const kept = new Map<number, { version: string, question: QuestionWithChoices }>()
