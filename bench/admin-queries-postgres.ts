@@ -61,5 +61,8 @@ try {
   }
 } finally {
   await store.close()
-  await server.stop()
+  // The helper's server process is unref'd: without a timer of our own, node would end this unsettled
+  // top-level await (exit code 13) before the server has exited.
+  const keepAlive = setInterval(() => {}, 1000)
+  try { await server.stop() } finally { clearInterval(keepAlive) }
 }

@@ -67,6 +67,7 @@ function sqliteLookup (sid: string): (id: string) => boolean {
 /** PostgreSQL (FLOOR_DATABASE_URL): tables of its own, and one named indexed join through a pg pool, as the app's lookup. */
 async function postgresLookup (url: string, sid: string): Promise<(id: string) => Promise<boolean>> {
   const pool = new pg.Pool({ connectionString: url, max: 10 })
+  pool.on('error', () => {}) // idle connections break when the bench stops the server
   await pool.query(`create table if not exists floor_users (id integer primary key, sub text, username text, role text, is_active boolean);
     create table if not exists floor_sessions (id text primary key, user_id integer references floor_users(id), expires_at timestamptz, renew_at timestamptz, last_seen_at timestamptz);
     insert into floor_users values (1, 'sub-1', 'voter', 'user', true) on conflict do nothing`)

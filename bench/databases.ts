@@ -49,6 +49,7 @@ export async function postgresDatabase (): Promise<BenchDatabase> {
   const server = await startPostgresServer()
   const databaseUrl = await server.freshDatabase()
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 })
+  pool.on('error', () => {}) // an idle connection breaks when the server is stopped at the end
   // The server process is the parent of every connection's backend: its pid from one backend's /proc entry.
   const backend = (await pool.query('select pg_backend_pid() as pid')).rows[0] as { pid: number }
   const stat = readFileSync(`/proc/${backend.pid}/stat`, 'utf8')
