@@ -3,7 +3,7 @@ import type { Db } from './client.ts'
 import { sqliteFault } from './faults.ts'
 import { questions, type Question } from './schema.ts'
 
-import type { CastVoteResult, ChoiceTally, QuestionWithChoices } from './store.ts'
+import type { CastVoteResult, ChoiceTally, PendingVote, QuestionWithChoices } from './store.ts'
 
 export type { CastVoteResult, ChoiceTally, QuestionWithChoices }
 
@@ -185,14 +185,6 @@ export function createPollQueries (db: Db) {
 }
 
 interface QuestionRow extends Omit<Question, 'pubDate'> { pubDate: number }
-
-interface PendingVote {
-  userId: number
-  questionId: number
-  choiceId: number
-  resolve: (result: CastVoteResult) => void
-  reject: (err: unknown) => void
-}
 
 export type PollQueries = ReturnType<typeof createPollQueries>
 

@@ -22,6 +22,14 @@ export interface QuestionWithChoices extends Question { choices: Array<{ id: num
 export type CastVoteResult =
   | { ok: true, choiceText: string }
   | { ok: false, reason: 'question-not-found' | 'choice-not-found' }
+/** A vote waiting for its batch (both stores group-commit votes), and how its request hears the outcome. */
+export interface PendingVote {
+  userId: number
+  questionId: number
+  choiceId: number
+  resolve: (result: CastVoteResult) => void
+  reject: (err: unknown) => void
+}
 
 export interface PollStore {
   latestPublishedQuestions: (limit?: number, at?: number) => Awaitable<Question[]>

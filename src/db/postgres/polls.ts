@@ -61,7 +61,8 @@ export function createPgPollStore (pool: pg.Pool, dataVersion: DataVersion): Pol
     nextPublication: async (at = Date.now()) => (await value<Date>('nextPublication', [new Date(at)]))?.getTime() ?? Infinity,
     async publishedQuestionWithChoices (id, at = Date.now()) {
       const version = dataVersion.current()
-      let question = kept.get(id)?.version === version ? kept.get(id)?.question : undefined
+      const entry = kept.get(id)
+      let question = entry?.version === version ? entry.question : undefined
       if (question === undefined) {
         question = await first<QuestionWithChoices>('withChoices', [id])
         if (question === undefined) return undefined

@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import type { CastVoteResult } from '../store.ts'
+import type { CastVoteResult, PendingVote } from '../store.ts'
 
 // The votes of one batch in one statement. Each vote is checked on its own (a published question, a
 // choice of that question); of the valid ones, each (user, question) keeps its last, so that a user's
@@ -23,14 +23,6 @@ const CAST_VOTES = `with input as (
 
 // A statement's size stays bounded however many votes wait; the rest go in the next.
 const MAX_BATCH = 500
-
-interface PendingVote {
-  userId: number
-  questionId: number
-  choiceId: number
-  resolve: (result: CastVoteResult) => void
-  reject: (err: unknown) => void
-}
 
 /**
  * Group commit, as on SQLite: a vote that finds no batch in flight is sent at once; the votes that
