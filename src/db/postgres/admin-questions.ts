@@ -17,8 +17,12 @@ const SORT_COLUMNS: Record<SortKey, AnyPgColumn> = {
 const summaryColumns = { id: questions.id, questionText: questions.questionText, choiceCount: questions.choiceCount, voteCount: questions.voteCount }
 const DAY_SECONDS = 24 * 60 * 60
 
-/** ILIKE '%text%': pg_trgm's index answers it for three characters or more, and tests each row it finds. */
-const ilike = (search: string): SQL => sql`${questions.questionText} ilike ${likePattern(search)}`
+/**
+ * The text contains the search, case-insensitively: what ILIKE '%search%' means (lower(text) LIKE
+ * lower(pattern)), on the stored lowered copy (drizzle-postgres/0008). pg_trgm's index answers it for
+ * three characters or more, and each row it finds is tested.
+ */
+const ilike = (search: string): SQL => sql`"questions"."search_text" like lower(${likePattern(search)})`
 const isShort = (search: string) => [...search].length <= 2
 
 /**
